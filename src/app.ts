@@ -1,0 +1,63 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import { createContainer, type Container } from './container.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { assetRoutes } from './http/routes/asset-routes.js';
+import { healthRoutes } from './http/routes/health-routes.js';
+import { lineageRoutes } from './http/routes/lineage-routes.js';
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  container: Container;
+}
+
+/** The one app factory: the server and the tests build the same instance. */
+export async function buildApp(config: Config, options: { logger?: boolean } = {}): Promise<BuiltApp> {
+  const container = await createContainer(config);
+  const app = Fastify({
+    bodyLimit: config.bodyLimit,
+    logger: options.logger === false ? false : { level: config.logLevel },
+    // Refs and names may contain dots; keep them intact.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'depcat',
+        version: '1',
+        description:
+          'A data dependency catalog for machine-learning systems: who consumes X, what X depends on, ' +
+          'what breaks if X goes, and who reads X without having registered.',
+      },
+      tags: [
+        { name: 'assets', description: 'Register, read, list and delete assets and their dependencies' },
+        { name: 'lineage', description: 'Transitive closures, consumers and impact' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(container));
+  await app.register(assetRoutes(container));
+  await app.register(lineageRoutes(container));
+
+  app.addHook('onReady', async () => {
+    // Load the graph in the background: /readyz says "loading" until it is done, and
+    // any closure read waits for it.
+    container.graph.start().catch((error: unknown) => app.log.error({ err: error }, 'graph load failed; retrying on next read'));
+  });
+  app.addHook('onClose', async () => {
+    await container.close();
+  });
+  return { app, container };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ACCESS_POLICIES } from './domain/model.js';
+
+const MiB = 1024 * 1024;
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional()
+    .transform((value) => value || undefined),
+  DEPCAT_DATA_DIR: z.string().min(1).default('./.depcat'),
+  DEPCAT_ACCESS_POLICY: z.enum(ACCESS_POLICIES).default('open'),
+  DEPCAT_BODY_LIMIT: z.coerce.number().int().positive().default(10 * MiB),
+  DEPCAT_IMPORTANCE_EPSILON: z.coerce.number().nonnegative().default(0.001),
+  DEPCAT_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  /** A PostgreSQL URL, or undefined for the embedded database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  defaultAccessPolicy: z.infer<typeof envSchema>['DEPCAT_ACCESS_POLICY'];
+  bodyLimit: number;
+  importanceEpsilon: number;
+  webhookBackoffMs: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration once; a bad value names the variable and why. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DEPCAT_DATA_DIR,
+    defaultAccessPolicy: e.DEPCAT_ACCESS_POLICY,
+    bodyLimit: e.DEPCAT_BODY_LIMIT,
+    importanceEpsilon: e.DEPCAT_IMPORTANCE_EPSILON,
+    webhookBackoffMs: e.DEPCAT_WEBHOOK_BACKOFF_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import pg from 'pg';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+/** A single connection that can run multi-statement scripts: what the migrator needs. */
+export interface ScriptSession {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  script(sql: string): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface Database {
+  readonly prisma: PrismaClient;
+  /** `postgres` for a server given by DATABASE_URL, `embedded` for PGlite. */
+  readonly flavour: 'postgres' | 'embedded';
+  /** A dedicated session for migrations; release it when done. */
+  session(): Promise<ScriptSession>;
+  close(): Promise<void>;
+}
+
+export function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Database {
+  return options.databaseUrl
+    ? openServer(options.databaseUrl, options.poolSize ?? 10)
+    : openEmbedded(options.dataDir);
+}
+
+function openServer(connectionString: string, max: number): Database {
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
+  return {
+    prisma,
+    flavour: 'postgres',
+    async session() {
+      const client = new pg.Client({ connectionString });
+      await client.connect();
+      return {
+        query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+        script: async (sql) => {
+          await client.query(sql);
+        },
+        release: () => client.end(),
+      };
+    },
+    close: () => prisma.$disconnect(),
+  };
+}
+
+function openEmbedded(dataDir: string): Database {
+  mkdirSync(dataDir, { recursive: true });
+  const lite = new PGlite(dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
+  return {
+    prisma,
+    flavour: 'embedded',
+    async session() {
+      await lite.waitReady;
+      return {
+        query: async <T>(sql: string, params?: unknown[]) => (await lite.query<T>(sql, params)).rows,
+        script: async (sql) => {
+          await lite.exec(sql);
+        },
+        release: async () => {},
+      };
+    },
+    async close() {
+      await prisma.$disconnect();
+      await lite.close();
+    },
+  };
+}

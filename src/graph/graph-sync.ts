@@ -1,0 +1,68 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { GraphRepository } from '../repositories/graph-repository.js';
+import { GraphRepository as Graph } from '../repositories/graph-repository.js';
+import { ClosureIndex } from './closure-index.js';
+
+export interface GraphSyncStats {
+  assets: number;
+  appliedSeq: number;
+  loadMs: number;
+}
+
+/**
+ * Keeps this process's ClosureIndex exact. Start-up loads a snapshot together with the
+ * change-log position it corresponds to; every read then first applies the log entries
+ * committed since. Because writers serialise on one lock, each read of the log sees a
+ * prefix of it, so a read that starts after any write (through any process) has
+ * returned sees that write.
+ */
+export class GraphSync {
+  readonly index = new ClosureIndex();
+  private appliedSeq = 0;
+  private loaded: Promise<void> | null = null;
+  private loadMs = 0;
+  private ready = false;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly log: GraphRepository,
+  ) {}
+
+  /** Loads the snapshot once; later calls wait for the same load, or retry a failed one. */
+  start(): Promise<void> {
+    this.loaded ??= (async () => {
+      const started = performance.now();
+      this.appliedSeq = await Graph.snapshot(this.prisma, (nodes) => {
+        for (const node of nodes) this.index.apply(node);
+      });
+      this.loadMs = performance.now() - started;
+      this.ready = true;
+    })().catch((error: unknown) => {
+      this.loaded = null;
+      this.index.clear();
+      throw error;
+    });
+    return this.loaded;
+  }
+
+  get isLoaded(): boolean {
+    return this.ready;
+  }
+
+  stats(): GraphSyncStats {
+    return { assets: this.index.size, appliedSeq: this.appliedSeq, loadMs: Math.round(this.loadMs) };
+  }
+
+  /** The index, caught up with every change committed before this call. */
+  async fresh(): Promise<ClosureIndex> {
+    await this.start();
+    const changes = await this.log.changesSince(this.appliedSeq);
+    for (const change of changes) {
+      // A concurrent read may already have applied these; entries only move forward.
+      if (change.seq <= this.appliedSeq) continue;
+      this.index.apply(change);
+      this.appliedSeq = change.seq;
+    }
+    return this.index;
+  }
+}

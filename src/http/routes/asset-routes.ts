@@ -1,0 +1,128 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
+import type { Container } from '../../container.js';
+import { encodeCursor } from '../cursor.js';
+import { actorOf, etag, ifMatchOf } from '../request-context.js';
+import {
+  assetListResponseSchema,
+  assetResponseSchema,
+  batchResponseSchema,
+  deleteQuerySchema,
+  errorResponseSchema,
+  listQuerySchema,
+} from '../schemas.js';
+
+const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
+
+export const assetRoutes =
+  (c: Container): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.put(
+      '/v1/assets/:kind/:name',
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Create (201) or replace (200) an asset and its whole set of dependencies',
+          description:
+            'Send `If-Match: <revision>` to refuse the write (412) when someone else changed the asset since you read it. ' +
+            '`X-Actor` names who made the change in the history.',
+          params: assetPathSchema,
+          body: assetBodySchema,
+          response: { 200: assetResponseSchema, 201: assetResponseSchema, ...errors, 412: errorResponseSchema },
+        },
+      },
+      async (request, reply) => {
+        const { asset, status } = await c.assets.put(request.params, request.body, {
+          actor: actorOf(request),
+          ifMatch: ifMatchOf(request),
+        });
+        reply.header('etag', etag(asset.revision));
+        if (status === 'created') reply.header('location', `/v1/assets/${asset.kind}/${asset.name}`);
+        return reply.code(status === 'created' ? 201 : 200).send(asset);
+      },
+    );
+
+    app.get(
+      '/v1/assets/:kind/:name',
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Read one asset',
+          params: assetPathSchema,
+          response: { 200: assetResponseSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const asset = await c.assets.get(request.params);
+        reply.header('etag', etag(asset.revision));
+        return asset;
+      },
+    );
+
+    app.get(
+      '/v1/assets',
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'List assets, filtered, ordered by kind then name, paged by cursor',
+          querystring: listQuerySchema,
+          response: { 200: assetListResponseSchema, 400: errorResponseSchema },
+        },
+      },
+      async (request) => {
+        const { cursor, limit, ...filter } = request.query;
+        const items = await c.assets.list({ ...filter, after: cursor, limit: limit + 1 });
+        const page = items.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          items: page,
+          nextCursor: items.length > limit ? encodeCursor({ kind: last.kind, name: last.name }) : null,
+        };
+      },
+    );
+
+    app.delete(
+      '/v1/assets/:kind/:name',
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Delete an asset',
+          description:
+            'Refused with 409 and the impact report (in `error.details`) while anything depends on it; ' +
+            '`force=true&reason=...` deletes anyway, removing the dependents\' edges to it, and records the reason.',
+          params: assetPathSchema,
+          querystring: deleteQuerySchema,
+          response: { 204: z.null(), ...errors, 409: errorResponseSchema },
+        },
+      },
+      async (request, reply) => {
+        await c.assets.delete(request.params, { ...request.query, actor: actorOf(request) });
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/v1/batch',
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Create or replace many assets in one atomic request',
+          description:
+            'Dependencies may name assets later in the same batch. Any invalid item fails the whole batch and nothing is written.',
+          body: batchBodySchema,
+          response: { 200: batchResponseSchema, 400: errorResponseSchema },
+        },
+      },
+      async (request) => {
+        const results = await c.assets.batch(
+          request.body.assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
+          actorOf(request),
+        );
+        const counts = { created: 0, updated: 0, unchanged: 0 };
+        for (const result of results) counts[result.status]++;
+        return { items: results, counts };
+      },
+    );
+  };
+

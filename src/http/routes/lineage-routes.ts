@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { assetPathSchema } from '../../domain/asset-schemas.js';
+import type { Container } from '../../container.js';
+import { encodeCursor } from '../cursor.js';
+import {
+  closureQuerySchema,
+  closureResponseSchema,
+  consumersQuerySchema,
+  consumersResponseSchema,
+  errorResponseSchema,
+  impactQuerySchema,
+  impactResponseSchema,
+} from '../schemas.js';
+
+const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
+const cursorOut = (next: unknown) => (next ? encodeCursor(next) : null);
+
+export const lineageRoutes =
+  (c: Container): FastifyPluginAsyncZod =>
+  async (app) => {
+    for (const direction of ['upstream', 'downstream'] as const) {
+      app.get(
+        `/v1/assets/:kind/:name/${direction}`,
+        {
+          schema: {
+            tags: ['lineage'],
+            summary:
+              direction === 'upstream'
+                ? 'Everything the asset transitively depends on, each with its shortest distance'
+                : 'Everything that transitively depends on the asset, each with its shortest distance',
+            description:
+              'Items are ordered by distance, then by registration order. `total` counts items after the depth and kind ' +
+              'filters; `countsByKind` applies depth only. Cycles terminate; the root is never an item.',
+            params: assetPathSchema,
+            querystring: closureQuerySchema,
+            response: { 200: closureResponseSchema, ...errors },
+          },
+        },
+        async (request) => {
+          const { depth, kind, limit, cursor } = request.query;
+          const page = await c.lineage.closure(request.params, direction, { depth, kinds: kind, limit, after: cursor });
+          return { ...page, nextCursor: cursorOut(page.nextCursor) };
+        },
+      );
+    }
+
+    app.get(
+      '/v1/assets/:kind/:name/consumers',
+      {
+        schema: {
+          tags: ['lineage'],
+          summary: 'Who consumes the asset: every consumer downstream, with contact, SLA, distance and one shortest path',
+          description: '`undeclared` lists identities seen reading the asset without a direct declared dependency on it.',
+          params: assetPathSchema,
+          querystring: consumersQuerySchema,
+          response: { 200: consumersResponseSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const { depth, limit, cursor } = request.query;
+        const report = await c.lineage.consumers(request.params, { depth, limit, after: cursor });
+        return { ...report, nextCursor: cursorOut(report.nextCursor) };
+      },
+    );
+
+    app.get(
+      '/v1/assets/:kind/:name/impact',
+      {
+        schema: {
+          tags: ['lineage'],
+          summary: 'Pre-deletion impact check: what breaks, whom to tell',
+          description:
+            '`dependents` and `consumers` are the first page (`limit`); `nextCursor` pages through `dependents`. ' +
+            '`owners` lists the owners of every dependent.',
+          params: assetPathSchema,
+          querystring: impactQuerySchema,
+          response: { 200: impactResponseSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const { limit, cursor } = request.query;
+        const report = await c.lineage.impact(request.params, { limit, after: cursor });
+        return { ...report, nextCursor: cursorOut(report.nextCursor) };
+      },
+    );
+  };

@@ -1,0 +1,249 @@
+import type { Annotations, Asset, Deprecation } from '../domain/asset.js';
+import { formatRef, type AccessPolicy, type Kind, type Lifecycle, type Ref, type ValueType } from '../domain/model.js';
+import type { Sla } from '../domain/asset-schemas.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { DbClient } from './db-client.js';
+
+const withDependencies = {
+  dependsOn: {
+    include: { dependency: { select: { kind: true, name: true } } },
+    orderBy: { dependencyId: 'asc' },
+  },
+} satisfies Prisma.AssetInclude;
+
+type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
+
+const orNullList = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? list : null);
+const isoDate = (date: Date | null): string | null => (date ? date.toISOString().slice(0, 10) : null);
+
+function toAsset(row: AssetRow): Asset {
+  const deprecation: Deprecation | null =
+    row.deprecationReason != null && row.deprecatedAt
+      ? {
+          reason: row.deprecationReason,
+          replacedBy: row.replacedBy,
+          sunsetAt: isoDate(row.sunsetAt),
+          deprecatedAt: row.deprecatedAt.toISOString(),
+        }
+      : null;
+  return {
+    id: row.id,
+    ref: formatRef({ kind: row.kind as Kind, name: row.name }),
+    kind: row.kind as Kind,
+    name: row.name,
+    owner: row.owner,
+    description: row.description,
+    lifecycle: row.lifecycle as Lifecycle,
+    tags: row.tags,
+    platforms: orNullList(row.platforms),
+    domains: orNullList(row.domains),
+    valueType: row.valueType as ValueType | null,
+    stability: row.stability as Annotations['stability'],
+    accessPolicy: row.accessPolicy as AccessPolicy | null,
+    contact: row.contact,
+    sla: (row.sla ?? null) as Sla | null,
+    metadata: (row.metadata ?? {}) as Record<string, unknown>,
+    dependsOn: row.dependsOn
+      .map((edge) => ({
+        ref: formatRef({ kind: edge.dependency.kind as Kind, name: edge.dependency.name }),
+        pinnedVersion: edge.pinnedVersion,
+        importance: edge.importance,
+        note: edge.note,
+      }))
+      .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0)),
+    deprecation,
+    revision: row.revision,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** What a dependency ref resolves to, with what the write rules need to know of it. */
+export interface ResolvedRef {
+  id: number;
+  kind: Kind;
+  name: string;
+  lifecycle: Lifecycle;
+  replacedBy: string | null;
+  sunsetAt: string | null;
+}
+
+export interface AssetRecord extends Annotations {
+  kind: Kind;
+  name: string;
+}
+
+export interface EdgeRecord {
+  dependentId: number;
+  dependencyId: number;
+  pinnedVersion: string | null;
+  importance: number | null;
+  note: string | null;
+}
+
+export interface WrittenAsset {
+  id: number;
+  kind: Kind;
+  name: string;
+  revision: number;
+}
+
+export interface AssetListQuery {
+  kind?: Kind;
+  owner?: string;
+  lifecycle?: Lifecycle;
+  tag?: string;
+  q?: string;
+  after?: Ref;
+  limit: number;
+}
+
+export interface ConsumerContact {
+  id: number;
+  contact: string | null;
+  sla: Sla | null;
+}
+
+/** Persistence of assets and their dependency edges. */
+export class AssetRepository {
+  constructor(private readonly db: DbClient) {}
+
+  async findByRef(ref: Ref): Promise<Asset | null> {
+    const row = await this.db.asset.findUnique({
+      where: { kind_name: { kind: ref.kind, name: ref.name } },
+      include: withDependencies,
+    });
+    return row ? toAsset(row) : null;
+  }
+
+  async findByRefs(refs: Ref[]): Promise<Asset[]> {
+    const ids = (await this.resolve(refs)).map((r) => r.id);
+    if (ids.length === 0) return [];
+    const rows = await this.db.asset.findMany({ where: { id: { in: ids } }, include: withDependencies });
+    return rows.map(toAsset);
+  }
+
+  /** Resolves refs to ids in one statement; refs that do not exist are simply absent. */
+  async resolve(refs: Ref[]): Promise<ResolvedRef[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<
+      { id: number; kind: Kind; name: string; lifecycle: Lifecycle; replaced_by: string | null; sunset_at: string | null }[]
+    >(
+      `SELECT a.id, a.kind, a.name, a.lifecycle, a.replaced_by, a.sunset_at::text AS sunset_at
+         FROM assets a
+         JOIN unnest($1::text[], $2::text[]) AS r(kind, name) ON a.kind = r.kind AND a.name = r.name`,
+      refs.map((r) => r.kind),
+      refs.map((r) => r.name),
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      lifecycle: row.lifecycle,
+      replacedBy: row.replaced_by,
+      sunsetAt: row.sunset_at,
+    }));
+  }
+
+  async list(query: AssetListQuery): Promise<Asset[]> {
+    const where: Prisma.AssetWhereInput = {};
+    if (query.kind) where.kind = query.kind;
+    if (query.owner) where.owner = query.owner;
+    if (query.lifecycle) where.lifecycle = query.lifecycle;
+    if (query.tag) where.tags = { has: query.tag };
+    if (query.q)
+      where.OR = [
+        { name: { contains: query.q, mode: 'insensitive' } },
+        { description: { contains: query.q, mode: 'insensitive' } },
+      ];
+    if (query.after) {
+      const { kind, name } = query.after;
+      where.AND = [{ OR: [{ kind: { gt: kind } }, { kind, name: { gt: name } }] }];
+    }
+    const rows = await this.db.asset.findMany({
+      where,
+      orderBy: [{ kind: 'asc' }, { name: 'asc' }],
+      take: query.limit,
+      include: withDependencies,
+    });
+    return rows.map(toAsset);
+  }
+
+  /** Inserts new assets and overwrites changed ones (bumping their revision), in one statement. */
+  async upsert(records: AssetRecord[]): Promise<WrittenAsset[]> {
+    if (records.length === 0) return [];
+    const payload = records.map((r) => ({
+      kind: r.kind,
+      name: r.name,
+      owner: r.owner,
+      description: r.description,
+      lifecycle: r.lifecycle,
+      tags: r.tags,
+      platforms: r.platforms,
+      domains: r.domains,
+      value_type: r.valueType,
+      stability: r.stability,
+      access_policy: r.accessPolicy,
+      contact: r.contact,
+      sla: r.sla,
+      metadata: r.metadata,
+    }));
+    return this.db.$queryRawUnsafe<WrittenAsset[]>(
+      `INSERT INTO assets AS a (kind, name, owner, description, lifecycle, tags, platforms, domains,
+                                value_type, stability, access_policy, contact, sla, metadata)
+       SELECT kind, name, owner, description, lifecycle, tags, platforms, domains,
+              value_type, stability, access_policy, contact, sla, metadata
+         FROM jsonb_to_recordset($1::jsonb) AS x(kind text, name text, owner text, description text,
+              lifecycle text, tags text[], platforms text[], domains text[], value_type text, stability text,
+              access_policy text, contact text, sla jsonb, metadata jsonb)
+       ON CONFLICT (kind, name) DO UPDATE SET
+         owner = EXCLUDED.owner, description = EXCLUDED.description, lifecycle = EXCLUDED.lifecycle,
+         tags = EXCLUDED.tags, platforms = EXCLUDED.platforms, domains = EXCLUDED.domains,
+         value_type = EXCLUDED.value_type, stability = EXCLUDED.stability,
+         access_policy = EXCLUDED.access_policy, contact = EXCLUDED.contact, sla = EXCLUDED.sla,
+         metadata = EXCLUDED.metadata, revision = a.revision + 1, updated_at = now()
+       RETURNING id, kind, name, revision`,
+      JSON.stringify(payload),
+    );
+  }
+
+  /** Drops every edge of `dependentIds`, then inserts `edges` (which may include new dependents'). */
+  async replaceDependencies(dependentIds: number[], edges: EdgeRecord[]): Promise<void> {
+    if (dependentIds.length > 0)
+      await this.db.$executeRawUnsafe('DELETE FROM dependencies WHERE dependent_id = ANY($1::int[])', dependentIds);
+    if (edges.length === 0) return;
+    await this.db.$executeRawUnsafe(
+      `INSERT INTO dependencies (dependent_id, dependency_id, pinned_version, importance, note)
+       SELECT dependent_id, dependency_id, pinned_version, importance, note
+         FROM jsonb_to_recordset($1::jsonb) AS x(dependent_id int, dependency_id int,
+              pinned_version text, importance double precision, note text)`,
+      JSON.stringify(
+        edges.map((e) => ({
+          dependent_id: e.dependentId,
+          dependency_id: e.dependencyId,
+          pinned_version: e.pinnedVersion,
+          importance: e.importance,
+          note: e.note,
+        })),
+      ),
+    );
+  }
+
+  /** Direct dependents, counted in the database: exact inside the write transaction. */
+  async countDependents(id: number): Promise<number> {
+    return this.db.dependency.count({ where: { dependencyId: id } });
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.asset.delete({ where: { id } });
+  }
+
+  async consumerContacts(ids: number[]): Promise<Map<number, ConsumerContact>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.asset.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, contact: true, sla: true },
+    });
+    return new Map(rows.map((row) => [row.id, { id: row.id, contact: row.contact, sla: (row.sla ?? null) as Sla | null }]));
+  }
+}

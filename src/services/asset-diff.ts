@@ -1,0 +1,27 @@
+import { ANNOTATION_FIELDS, type Annotations, type Asset, type DependencyEdge } from '../domain/asset.js';
+import type { FieldChange } from '../repositories/history-repository.js';
+
+const stable = (value: unknown): string =>
+  JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+
+export const sameValue = (a: unknown, b: unknown): boolean => stable(a) === stable(b);
+
+/** Field-level differences between an asset as stored and what a write asks for. */
+export function diffAsset(
+  before: (Annotations & { dependsOn: DependencyEdge[] }) | null,
+  after: Annotations & { dependsOn: DependencyEdge[] },
+): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of [...ANNOTATION_FIELDS, 'dependsOn'] as const) {
+    const was = before ? before[field] : null;
+    const now = after[field];
+    if (!sameValue(was, now)) changes.push({ field, before: was ?? null, after: now ?? null });
+  }
+  return changes;
+}
+
+export type { Asset };

@@ -1,0 +1,289 @@
+import { kindRuleIssues, type AssetBody, type DependencySpecInput } from '../domain/asset-schemas.js';
+import { toView, type Annotations, type Asset, type AssetView, type DependencyEdge, type Warning } from '../domain/asset.js';
+import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
+import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
+import type { AssetListQuery, AssetRecord, EdgeRecord, ResolvedRef } from '../repositories/asset-repository.js';
+import type { HistoryEntry } from '../repositories/history-repository.js';
+import type { Store, UnitOfWork } from '../repositories/store.js';
+import { diffAsset } from './asset-diff.js';
+import type { LineageService, ImpactReport } from './lineage-service.js';
+
+export interface WriteItem {
+  ref: Ref;
+  body: AssetBody;
+  /** Prefix for field names in errors, e.g. `assets[3].` in a batch. */
+  fieldPrefix: string;
+}
+
+export type WriteStatus = 'created' | 'updated' | 'unchanged';
+
+export interface WriteResult {
+  ref: string;
+  status: WriteStatus;
+  revision: number;
+}
+
+export interface WriteOptions {
+  actor: string;
+  /** The revision the client last saw (If-Match); `*` means "must exist". */
+  ifMatch?: number | '*';
+}
+
+const normaliseList = (list: string[] | null | undefined): string[] | null => {
+  if (!list || list.length === 0) return null;
+  return [...new Set(list)];
+};
+
+function toAnnotations(body: AssetBody): Annotations {
+  return {
+    owner: body.owner,
+    description: body.description ?? null,
+    lifecycle: (body.lifecycle ?? 'production') as Lifecycle,
+    tags: [...new Set(body.tags ?? [])],
+    platforms: normaliseList(body.platforms),
+    domains: normaliseList(body.domains),
+    valueType: body.valueType ?? null,
+    stability: body.stability ?? null,
+    accessPolicy: body.accessPolicy ?? null,
+    contact: body.contact ?? null,
+    sla: body.sla ?? null,
+    metadata: body.metadata ?? {},
+  };
+}
+
+interface ParsedEdge {
+  ref: Ref;
+  key: string;
+  pinnedVersion: string | null;
+  importance: number | null;
+  note: string | null;
+}
+
+const toEdge = (spec: DependencySpecInput): ParsedEdge => {
+  const ref = 'ref' in spec ? spec.ref : spec;
+  const extra = 'ref' in spec ? spec : null;
+  return {
+    ref,
+    key: formatRef(ref),
+    pinnedVersion: extra?.pinnedVersion ?? null,
+    importance: extra?.importance ?? null,
+    note: extra?.note ?? null,
+  };
+};
+
+const byRef = (a: { ref: string }, b: { ref: string }) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
+
+/** Registration, reading, listing and deletion of assets. */
+export class AssetService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly lineage: LineageService,
+  ) {}
+
+  async get(ref: Ref): Promise<AssetView> {
+    const asset = await this.uow.read.assets.findByRef(ref);
+    if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
+    return toView(asset, this.warningsFor(asset));
+  }
+
+  async list(query: AssetListQuery): Promise<AssetView[]> {
+    const assets = await this.uow.read.assets.list(query);
+    return assets.map((asset) => toView(asset, this.warningsFor(asset)));
+  }
+
+  /** Warnings shown with an asset; deprecation warnings arrive with the deprecation lifecycle. */
+  private warningsFor(_asset: Asset): Warning[] {
+    return [];
+  }
+
+  /** Creates or replaces one asset; `created` tells 201 from 200. */
+  async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
+    const [result] = await this.write([{ ref, body, fieldPrefix: '' }], options);
+    return { asset: await this.get(ref), status: result.status };
+  }
+
+  /** Writes many assets atomically; dependencies may name assets later in the same batch. */
+  batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
+    return this.write(items, { actor });
+  }
+
+  private checkShape(items: WriteItem[]): void {
+    const issues: FieldIssue[] = [];
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const key = formatRef(item.ref);
+      if (seen.has(key))
+        issues.push({ in: 'body', field: `${item.fieldPrefix}ref`, message: `${key} is listed twice (also at index ${seen.get(key)})` });
+      seen.set(key, index);
+      issues.push(...kindRuleIssues(item.ref.kind, item.body, item.fieldPrefix));
+      const edgeSeen = new Set<string>();
+      (item.body.dependsOn ?? []).forEach((spec, j) => {
+        const edge = toEdge(spec);
+        const field = `${item.fieldPrefix}dependsOn[${j}]`;
+        if (edge.key === key) issues.push({ in: 'body', field, message: 'an asset may not depend on itself' });
+        else if (!isDependable(edge.ref.kind))
+          issues.push({ in: 'body', field, message: `${edge.key}: nothing may depend on a consumer` });
+        else if (edgeSeen.has(edge.key)) issues.push({ in: 'body', field, message: `${edge.key} is listed twice` });
+        edgeSeen.add(edge.key);
+      });
+    });
+    if (issues.length > 0) throw new InputError('the request has invalid fields', issues);
+  }
+
+  private async write(items: WriteItem[], options: WriteOptions): Promise<WriteResult[]> {
+    this.checkShape(items);
+    return this.uow.write(async (store) => {
+      const existing = new Map(
+        (await store.assets.findByRefs(items.map((item) => item.ref))).map((asset) => [asset.ref, asset]),
+      );
+      if (options.ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, options.ifMatch);
+
+      const resolved = await this.resolveDependencies(store, items, existing);
+      const plans = items.map((item) => {
+        const key = formatRef(item.ref);
+        const before = existing.get(key) ?? null;
+        const annotations = toAnnotations(item.body);
+        const edges = (item.body.dependsOn ?? []).map(toEdge);
+        const dependsOn: DependencyEdge[] = edges
+          .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
+          .sort(byRef);
+        const changes = diffAsset(before, { ...annotations, dependsOn });
+        return { item, key, before, annotations, edges, changes };
+      });
+
+      const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
+      const written = await store.assets.upsert(
+        changed.map((plan): AssetRecord => ({ kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations })),
+      );
+      const ids = new Map<string, number>(resolved);
+      const revisions = new Map<string, number>();
+      for (const row of written) {
+        const key = formatRef(row);
+        ids.set(key, row.id);
+        revisions.set(key, row.revision);
+      }
+      const edgeRows: EdgeRecord[] = changed.flatMap((plan) =>
+        plan.edges.map((edge) => ({
+          dependentId: ids.get(plan.key)!,
+          dependencyId: ids.get(edge.key)!,
+          pinnedVersion: edge.pinnedVersion,
+          importance: edge.importance,
+          note: edge.note,
+        })),
+      );
+      const changedIds = changed.map((plan) => ids.get(plan.key)!);
+      await store.assets.replaceDependencies(
+        changed.filter((plan) => plan.before).map((plan) => ids.get(plan.key)!),
+        edgeRows,
+      );
+      await store.graph.appendChanges(changedIds);
+      await store.history.append(
+        changed.map(
+          (plan): HistoryEntry => ({
+            assetId: ids.get(plan.key)!,
+            kind: plan.item.ref.kind,
+            name: plan.item.ref.name,
+            action: plan.before ? 'update' : 'create',
+            actor: options.actor,
+            revision: revisions.get(plan.key)!,
+            changes: plan.changes,
+            reason: null,
+          }),
+        ),
+      );
+      return plans.map((plan) => ({
+        ref: plan.key,
+        status: !plan.before ? 'created' : plan.changes.length > 0 ? 'updated' : 'unchanged',
+        revision: revisions.get(plan.key) ?? plan.before!.revision,
+      }));
+    });
+  }
+
+  private checkPrecondition(ref: Ref, existing: Map<string, Asset>, ifMatch: number | '*'): void {
+    const current = existing.get(formatRef(ref));
+    if (!current)
+      throw new PreconditionFailedError(`If-Match: ${formatRef(ref)} does not exist`, { currentRevision: null });
+    if (ifMatch !== '*' && current.revision !== ifMatch)
+      throw new PreconditionFailedError(
+        `If-Match: revision ${ifMatch} is stale; ${formatRef(ref)} is at revision ${current.revision}`,
+        { currentRevision: current.revision },
+      );
+  }
+
+  /** Ids of every dependency that is not itself in the batch; every unknown ref is an issue. */
+  private async resolveDependencies(
+    store: Store,
+    items: WriteItem[],
+    existing: Map<string, Asset>,
+  ): Promise<Map<string, number>> {
+    const inBatch = new Set(items.map((item) => formatRef(item.ref)));
+    const wanted = new Map<string, Ref>();
+    for (const item of items)
+      for (const spec of item.body.dependsOn ?? []) {
+        const edge = toEdge(spec);
+        if (!inBatch.has(edge.key)) wanted.set(edge.key, edge.ref);
+      }
+    const found = new Map<string, ResolvedRef>(
+      (await store.assets.resolve([...wanted.values()])).map((r) => [formatRef(r), r]),
+    );
+    const issues: FieldIssue[] = [];
+    for (const item of items)
+      (item.body.dependsOn ?? []).forEach((spec, j) => {
+        const edge = toEdge(spec);
+        if (!inBatch.has(edge.key) && !found.has(edge.key))
+          issues.push({ in: 'body', field: `${item.fieldPrefix}dependsOn[${j}]`, message: `${edge.key} does not exist` });
+      });
+    if (issues.length > 0)
+      throw new InputError(
+        `dependsOn names ${issues.length} asset${issues.length > 1 ? 's' : ''} that do not exist`,
+        issues,
+      );
+    const ids = new Map<string, number>();
+    for (const [key, r] of found) ids.set(key, r.id);
+    for (const [key, asset] of existing) ids.set(key, asset.id);
+    return ids;
+  }
+
+  /**
+   * Deletes an asset. While anything depends on it the answer is a conflict carrying
+   * the impact report, unless `force` is given with a reason, which is recorded.
+   */
+  async delete(ref: Ref, options: { force: boolean; reason?: string; actor: string }): Promise<void> {
+    if (options.force && !options.reason?.trim())
+      throw InputError.field('reason', 'is required with force=true: say why the dependents may break', 'query');
+    const blocked = await this.uow.write(async (store) => {
+      const asset = await store.assets.findByRef(ref);
+      if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
+      const dependents = await store.assets.countDependents(asset.id);
+      if (dependents > 0 && !options.force) return true;
+      await store.assets.delete(asset.id);
+      await store.graph.appendChanges([asset.id]);
+      const { id: _id, ref: _ref, kind: _kind, name: _name, revision, createdAt: _c, updatedAt: _u, ...fields } = asset;
+      await store.history.append([
+        {
+          assetId: asset.id,
+          kind: asset.kind,
+          name: asset.name,
+          action: 'delete',
+          actor: options.actor,
+          revision,
+          changes: Object.entries(fields)
+            .filter(([, value]) => value !== null)
+            .map(([field, value]) => ({ field, before: value, after: null })),
+          reason: options.reason?.trim() || null,
+        },
+      ]);
+      return false;
+    });
+    if (blocked) {
+      const impact: ImpactReport = await this.lineage.impact(ref, { limit: 100 });
+      throw new ConflictError(
+        `${formatRef(ref)} has ${impact.total} dependent${impact.total === 1 ? '' : 's'}; ` +
+          'delete them first, or pass force=true with a reason',
+        impact,
+      );
+    }
+  }
+}
+
+export type { Kind };

@@ -1,0 +1,172 @@
+import type { Sla } from '../domain/asset-schemas.js';
+import { NotFoundError } from '../domain/errors.js';
+import { formatRef, type Kind, type Ref } from '../domain/model.js';
+import type { ClosureCursor, ClosureIndex, Direction, KindCounts, Traversal } from '../graph/closure-index.js';
+import type { GraphSync } from '../graph/graph-sync.js';
+import type { UnitOfWork } from '../repositories/store.js';
+
+export interface ClosureItem {
+  ref: string;
+  kind: Kind;
+  name: string;
+  owner: string;
+  distance: number;
+}
+
+export interface ClosurePage {
+  root: string;
+  direction: Direction;
+  total: number;
+  countsByKind: KindCounts;
+  items: ClosureItem[];
+  nextCursor: ClosureCursor | null;
+}
+
+export interface ConsumerItem {
+  ref: string;
+  name: string;
+  owner: string;
+  contact: string | null;
+  sla: Sla | null;
+  distance: number;
+  path: string[];
+}
+
+export interface UndeclaredReader {
+  identity: string;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+}
+
+export interface ConsumersReport {
+  root: string;
+  total: number;
+  consumers: ConsumerItem[];
+  nextCursor: ClosureCursor | null;
+  undeclared: UndeclaredReader[];
+}
+
+export interface ImpactReport {
+  root: string;
+  safeToDelete: boolean;
+  total: number;
+  countsByKind: KindCounts;
+  dependents: ClosureItem[];
+  consumers: ConsumerItem[];
+  owners: string[];
+  nextCursor: ClosureCursor | null;
+}
+
+export interface ClosureQuery {
+  depth?: number;
+  kinds?: ReadonlySet<Kind>;
+  limit: number;
+  after?: ClosureCursor;
+}
+
+/** Who reads an asset without having declared it; supplied by the usage module. */
+export interface UndeclaredReadersSource {
+  forAsset(assetId: number): Promise<UndeclaredReader[]>;
+}
+
+const CONSUMER_ONLY: ReadonlySet<Kind> = new Set(['consumer']);
+
+/** Transitive questions over the dependency graph, answered from the in-memory index. */
+export class LineageService {
+  private undeclared: UndeclaredReadersSource = { forAsset: async () => [] };
+
+  constructor(
+    private readonly graph: GraphSync,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  setUndeclaredReaders(source: UndeclaredReadersSource): void {
+    this.undeclared = source;
+  }
+
+  private async rootOf(ref: Ref): Promise<{ index: ClosureIndex; id: number }> {
+    const index = await this.graph.fresh();
+    const id = index.idOf(ref.kind, ref.name);
+    if (id === undefined) throw new NotFoundError(`${formatRef(ref)} does not exist`);
+    return { index, id };
+  }
+
+  async closure(ref: Ref, direction: Direction, query: ClosureQuery): Promise<ClosurePage> {
+    const { index, id } = await this.rootOf(ref);
+    const traversal = index.traverse(id, direction, query.depth);
+    const page = traversal.page(query.limit, { after: query.after, kinds: query.kinds });
+    return {
+      root: formatRef(ref),
+      direction,
+      total: traversal.total(query.kinds),
+      countsByKind: traversal.countsByKind(),
+      items: page.nodes.map(toItem),
+      nextCursor: page.next,
+    };
+  }
+
+  async consumers(ref: Ref, query: Omit<ClosureQuery, 'kinds'>): Promise<ConsumersReport> {
+    const { index, id } = await this.rootOf(ref);
+    const traversal = index.traverse(id, 'downstream', query.depth);
+    const page = this.consumerPage(index, traversal, query);
+    const [consumers, undeclared] = await Promise.all([this.withContacts(page.consumers), this.undeclared.forAsset(id)]);
+    return {
+      root: formatRef(ref),
+      total: traversal.total(CONSUMER_ONLY),
+      consumers,
+      nextCursor: page.next,
+      undeclared,
+    };
+  }
+
+  /** What deleting or changing the asset would touch: every dependent, consumer and owner. */
+  async impact(ref: Ref, query: Omit<ClosureQuery, 'kinds' | 'depth'>): Promise<ImpactReport> {
+    const { index, id } = await this.rootOf(ref);
+    const traversal = index.traverse(id, 'downstream');
+    const page = traversal.page(query.limit, { after: query.after });
+    const consumerPage = this.consumerPage(index, traversal, { limit: query.limit });
+    const total = traversal.total();
+    return {
+      root: formatRef(ref),
+      safeToDelete: total === 0,
+      total,
+      countsByKind: traversal.countsByKind(),
+      dependents: page.nodes.map(toItem),
+      consumers: await this.withContacts(consumerPage.consumers),
+      owners: traversal.owners(),
+      nextCursor: page.next,
+    };
+  }
+
+  /** Consumer nodes with their paths, taken from the traversal before anything is awaited. */
+  private consumerPage(index: ClosureIndex, traversal: Traversal, query: { limit: number; after?: ClosureCursor }) {
+    const page = traversal.page(query.limit, { after: query.after, kinds: CONSUMER_ONLY });
+    return {
+      next: page.next,
+      consumers: page.nodes.map((node) => ({
+        id: node.id,
+        ref: formatRef(node),
+        name: node.name,
+        owner: node.owner,
+        distance: node.distance,
+        path: traversal.pathTo(node.position).map((step) => index.refOf(step)),
+      })),
+    };
+  }
+
+  private async withContacts(
+    consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[],
+  ): Promise<ConsumerItem[]> {
+    const contacts = await this.uow.read.assets.consumerContacts(consumers.map((c) => c.id));
+    return consumers.map(({ id, ...consumer }) => ({
+      ...consumer,
+      contact: contacts.get(id)?.contact ?? null,
+      sla: contacts.get(id)?.sla ?? null,
+    }));
+  }
+}
+
+function toItem(node: { kind: Kind; name: string; owner: string; distance: number }): ClosureItem {
+  return { ref: formatRef(node), kind: node.kind, name: node.name, owner: node.owner, distance: node.distance };
+}
