@@ -229,9 +229,23 @@ export class AssetRepository {
     );
   }
 
-  /** Direct dependents, counted in the database: exact inside the write transaction. */
-  async countDependents(id: number): Promise<number> {
-    return this.db.dependency.count({ where: { dependencyId: id } });
+  /** Direct dependents, read in the database: exact inside the write transaction. */
+  async directDependents(id: number): Promise<Asset[]> {
+    const rows = await this.db.asset.findMany({
+      where: { dependsOn: { some: { dependencyId: id } } },
+      include: withDependencies,
+    });
+    return rows.map(toAsset);
+  }
+
+  /** Bumps the revision of assets changed as a side effect (e.g. losing an edge). */
+  async touch(ids: number[]): Promise<WrittenAsset[]> {
+    if (ids.length === 0) return [];
+    return this.db.$queryRawUnsafe<WrittenAsset[]>(
+      `UPDATE assets SET revision = revision + 1, updated_at = now()
+        WHERE id = ANY($1::int[]) RETURNING id, kind, name, revision`,
+      ids,
+    );
   }
 
   async delete(id: number): Promise<void> {

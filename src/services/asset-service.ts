@@ -107,7 +107,8 @@ export class AssetService {
     return this.write(items, { actor });
   }
 
-  private checkShape(items: WriteItem[]): void {
+  /** Problems visible without the database: duplicates, kind rules, self and consumer edges. */
+  private shapeIssues(items: WriteItem[]): FieldIssue[] {
     const issues: FieldIssue[] = [];
     const seen = new Map<string, number>();
     items.forEach((item, index) => {
@@ -127,18 +128,18 @@ export class AssetService {
         edgeSeen.add(edge.key);
       });
     });
-    if (issues.length > 0) throw new InputError('the request has invalid fields', issues);
+    return issues;
   }
 
   private async write(items: WriteItem[], options: WriteOptions): Promise<WriteResult[]> {
-    this.checkShape(items);
+    const shapeIssues = this.shapeIssues(items);
     return this.uow.write(async (store) => {
       const existing = new Map(
         (await store.assets.findByRefs(items.map((item) => item.ref))).map((asset) => [asset.ref, asset]),
       );
+      const resolved = await this.resolveDependencies(store, items, existing, shapeIssues);
       if (options.ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, options.ifMatch);
 
-      const resolved = await this.resolveDependencies(store, items, existing);
       const plans = items.map((item) => {
         const key = formatRef(item.ref);
         const before = existing.get(key) ?? null;
@@ -210,11 +211,15 @@ export class AssetService {
       );
   }
 
-  /** Ids of every dependency that is not itself in the batch; every unknown ref is an issue. */
+  /**
+   * Ids of every dependency that is not itself in the batch. Every unknown ref is an
+   * issue; they are reported together with the issues found before, all in one 400.
+   */
   private async resolveDependencies(
     store: Store,
     items: WriteItem[],
     existing: Map<string, Asset>,
+    issues: FieldIssue[],
   ): Promise<Map<string, number>> {
     const inBatch = new Set(items.map((item) => formatRef(item.ref)));
     const wanted = new Map<string, Ref>();
@@ -226,18 +231,22 @@ export class AssetService {
     const found = new Map<string, ResolvedRef>(
       (await store.assets.resolve([...wanted.values()])).map((r) => [formatRef(r), r]),
     );
-    const issues: FieldIssue[] = [];
+    let missing = 0;
     for (const item of items)
       (item.body.dependsOn ?? []).forEach((spec, j) => {
         const edge = toEdge(spec);
-        if (!inBatch.has(edge.key) && !found.has(edge.key))
+        if (!inBatch.has(edge.key) && !found.has(edge.key) && isDependable(edge.ref.kind)) {
+          missing++;
           issues.push({ in: 'body', field: `${item.fieldPrefix}dependsOn[${j}]`, message: `${edge.key} does not exist` });
+        }
       });
-    if (issues.length > 0)
-      throw new InputError(
-        `dependsOn names ${issues.length} asset${issues.length > 1 ? 's' : ''} that do not exist`,
-        issues,
-      );
+    if (issues.length > 0) {
+      const summary =
+        missing === issues.length
+          ? `dependsOn names ${missing} asset${missing > 1 ? 's' : ''} that do not exist`
+          : issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+      throw new InputError(summary, issues);
+    }
     const ids = new Map<string, number>();
     for (const [key, r] of found) ids.set(key, r.id);
     for (const [key, asset] of existing) ids.set(key, asset.id);
@@ -254,10 +263,13 @@ export class AssetService {
     const blocked = await this.uow.write(async (store) => {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
-      const dependents = await store.assets.countDependents(asset.id);
-      if (dependents > 0 && !options.force) return true;
+      const dependents = await store.assets.directDependents(asset.id);
+      if (dependents.length > 0 && !options.force) return true;
+      const reason = options.reason?.trim() || null;
       await store.assets.delete(asset.id);
-      await store.graph.appendChanges([asset.id]);
+      // A forced deletion changes each direct dependent's dependsOn: record that too.
+      const touched = new Map((await store.assets.touch(dependents.map((d) => d.id))).map((row) => [row.id, row]));
+      await store.graph.appendChanges([asset.id, ...dependents.map((d) => d.id)]);
       const { id: _id, ref: _ref, kind: _kind, name: _name, revision, createdAt: _c, updatedAt: _u, ...fields } = asset;
       await store.history.append([
         {
@@ -270,8 +282,20 @@ export class AssetService {
           changes: Object.entries(fields)
             .filter(([, value]) => value !== null)
             .map(([field, value]) => ({ field, before: value, after: null })),
-          reason: options.reason?.trim() || null,
+          reason,
         },
+        ...dependents.map(
+          (d): HistoryEntry => ({
+            assetId: d.id,
+            kind: d.kind,
+            name: d.name,
+            action: 'update',
+            actor: options.actor,
+            revision: touched.get(d.id)!.revision,
+            changes: [{ field: 'dependsOn', before: d.dependsOn, after: d.dependsOn.filter((e) => e.ref !== asset.ref) }],
+            reason: `forced deletion of ${asset.ref}: ${reason}`,
+          }),
+        ),
       ]);
       return false;
     });

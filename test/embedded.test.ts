@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'depcat-embedded-'));
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const base = `http://127.0.0.1:${port}`;
+let server: ChildProcess | undefined;
+
+/** Starts `npm start`'s entry point with no DATABASE_URL, as a new user would. */
+async function start(): Promise<void> {
+  const env = { ...process.env, PORT: String(port), DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the service did not become ready');
+}
+
+async function stop(): Promise<void> {
+  const child = server;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  expect(child.exitCode).toBe(0);
+}
+
+afterAll(async () => {
+  server?.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the embedded default database', () => {
+  it('keeps what was written across a restart', { timeout: 120_000 }, async () => {
+    await start();
+    const put = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await put('/v1/assets/source/events', { owner: 'data' })).status).toBe(201);
+    expect((await put('/v1/assets/feature/sessions', { owner: 'ml', dependsOn: ['source:events'] })).status).toBe(201);
+    await stop();
+
+    await start();
+    const asset = await (await fetch(`${base}/v1/assets/feature/sessions`)).json();
+    expect(asset).toMatchObject({ ref: 'feature:sessions', owner: 'ml', dependsOn: [{ ref: 'source:events' }] });
+    const down = await (await fetch(`${base}/v1/assets/source/events/downstream`)).json();
+    expect(down.items.map((i: { ref: string }) => i.ref)).toEqual(['feature:sessions']);
+    await stop();
+  });
+});

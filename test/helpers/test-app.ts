@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import supertest from 'supertest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Container } from '../../src/container.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  container: Container;
+  db: TestDatabase;
+  http: ReturnType<typeof supertest>;
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh PostgreSQL database, through supertest. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config: Config = loadConfig({ ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
+  const { app, container } = await buildApp(config);
+  await app.ready();
+  return {
+    app,
+    container,
+    db,
+    http: supertest(app.server),
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
