@@ -11,7 +11,7 @@ let server: ChildProcess | undefined;
 
 /** Starts `npm start`'s entry point with no DATABASE_URL, as a new user would. */
 async function start(): Promise<void> {
-  const env = { ...process.env, PORT: String(port), DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 60_000;
