@@ -22,6 +22,8 @@ export class GraphSync {
   private loaded: Promise<void> | null = null;
   private loadMs = 0;
   private ready = false;
+  private inFlight: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -56,13 +58,39 @@ export class GraphSync {
   /** The index, caught up with every change committed before this call. */
   async fresh(): Promise<ClosureIndex> {
     await this.start();
+    await this.catchUp();
+    return this.index;
+  }
+
+  /**
+   * Concurrent reads share log queries: a read may use any query sent after it began.
+   * The one in flight was sent earlier and may miss a write that returned just before
+   * this read, so later arrivals wait for the next query, which they all share. However
+   * many reads arrive at once, at most two queries are under way.
+   */
+  private catchUp(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.pull().finally(() => {
+        this.inFlight = null;
+      });
+      return this.inFlight;
+    }
+    this.queued ??= this.inFlight
+      .catch(() => {})
+      .then(() => {
+        this.queued = null;
+        return this.catchUp();
+      });
+    return this.queued;
+  }
+
+  private async pull(): Promise<void> {
     const changes = await this.log.changesSince(this.appliedSeq);
     for (const change of changes) {
-      // A concurrent read may already have applied these; entries only move forward.
+      // Entries only move forward; a slower, older answer may arrive after a newer one.
       if (change.seq <= this.appliedSeq) continue;
       this.index.apply(change);
       this.appliedSeq = change.seq;
     }
-    return this.index;
   }
 }

@@ -13,8 +13,28 @@ const withDependencies = {
 
 type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
 
+/**
+ * The same row shape as `withDependencies` gives, in one raw statement: the write path
+ * and single reads use it to avoid the extra round trips of a nested include.
+ */
+const ASSET_ROW_SQL = `
+  SELECT a.id, a.kind, a.name, a.owner, a.description, a.lifecycle, a.tags, a.platforms, a.domains,
+         a.value_type AS "valueType", a.stability, a.access_policy AS "accessPolicy", a.contact, a.sla,
+         a.metadata, a.deprecation_reason AS "deprecationReason", a.replaced_by AS "replacedBy",
+         a.sunset_at AS "sunsetAt", a.deprecated_at AS "deprecatedAt", a.revision,
+         a.created_at AS "createdAt", a.updated_at AS "updatedAt",
+         COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                    'pinnedVersion', d.pinned_version, 'importance', d.importance, 'note', d.note,
+                    'dependency', jsonb_build_object('kind', b.kind, 'name', b.name)))
+                     FROM dependencies d JOIN assets b ON b.id = d.dependency_id
+                    WHERE d.dependent_id = a.id), '[]'::jsonb) AS "dependsOn"
+    FROM assets a`;
+
 const orNullList = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? list : null);
-const isoDate = (date: Date | null): string | null => (date ? date.toISOString().slice(0, 10) : null);
+// Raw statements and model queries may hand back a Date or its text; accept both.
+const isoDate = (date: Date | string | null): string | null =>
+  date === null ? null : typeof date === 'string' ? date.slice(0, 10) : date.toISOString().slice(0, 10);
+export const isoTime = (time: Date | string): string => new Date(time).toISOString();
 
 function toAsset(row: AssetRow): Asset {
   const deprecation: Deprecation | null =
@@ -23,7 +43,7 @@ function toAsset(row: AssetRow): Asset {
           reason: row.deprecationReason,
           replacedBy: row.replacedBy,
           sunsetAt: isoDate(row.sunsetAt),
-          deprecatedAt: row.deprecatedAt.toISOString(),
+          deprecatedAt: isoTime(row.deprecatedAt),
         }
       : null;
   return {
@@ -53,8 +73,8 @@ function toAsset(row: AssetRow): Asset {
       .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0)),
     deprecation,
     revision: row.revision,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    createdAt: isoTime(row.createdAt),
+    updatedAt: isoTime(row.updatedAt),
   };
 }
 
@@ -86,6 +106,8 @@ export interface WrittenAsset {
   kind: Kind;
   name: string;
   revision: number;
+  createdAt: Date | string;
+  updatedAt: Date | string;
 }
 
 export interface AssetListQuery {
@@ -109,17 +131,18 @@ export class AssetRepository {
   constructor(private readonly db: DbClient) {}
 
   async findByRef(ref: Ref): Promise<Asset | null> {
-    const row = await this.db.asset.findUnique({
-      where: { kind_name: { kind: ref.kind, name: ref.name } },
-      include: withDependencies,
-    });
-    return row ? toAsset(row) : null;
+    const [asset] = await this.findByRefs([ref]);
+    return asset ?? null;
   }
 
+  /** The stored assets among `refs`, with their dependencies, in one statement. */
   async findByRefs(refs: Ref[]): Promise<Asset[]> {
-    const ids = (await this.resolve(refs)).map((r) => r.id);
-    if (ids.length === 0) return [];
-    const rows = await this.db.asset.findMany({ where: { id: { in: ids } }, include: withDependencies });
+    if (refs.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<AssetRow[]>(
+      `${ASSET_ROW_SQL} JOIN unnest($1::text[], $2::text[]) AS r(kind, name) ON a.kind = r.kind AND a.name = r.name`,
+      refs.map((r) => r.kind),
+      refs.map((r) => r.name),
+    );
     return rows.map(toAsset);
   }
 
@@ -202,7 +225,7 @@ export class AssetRepository {
          value_type = EXCLUDED.value_type, stability = EXCLUDED.stability,
          access_policy = EXCLUDED.access_policy, contact = EXCLUDED.contact, sla = EXCLUDED.sla,
          metadata = EXCLUDED.metadata, revision = a.revision + 1, updated_at = now()
-       RETURNING id, kind, name, revision`,
+       RETURNING id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt"`,
       JSON.stringify(payload),
     );
   }
@@ -243,7 +266,7 @@ export class AssetRepository {
     if (ids.length === 0) return [];
     return this.db.$queryRawUnsafe<WrittenAsset[]>(
       `UPDATE assets SET revision = revision + 1, updated_at = now()
-        WHERE id = ANY($1::int[]) RETURNING id, kind, name, revision`,
+        WHERE id = ANY($1::int[]) RETURNING id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt"`,
       ids,
     );
   }
@@ -252,12 +275,13 @@ export class AssetRepository {
     await this.db.asset.delete({ where: { id } });
   }
 
+  /** Contact and SLA of the given consumers. Raw SQL: this sits on the /consumers hot path. */
   async consumerContacts(ids: number[]): Promise<Map<number, ConsumerContact>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.asset.findMany({
-      where: { id: { in: ids } },
-      select: { id: true, contact: true, sla: true },
-    });
-    return new Map(rows.map((row) => [row.id, { id: row.id, contact: row.contact, sla: (row.sla ?? null) as Sla | null }]));
+    const rows = await this.db.$queryRawUnsafe<{ id: number; contact: string | null; sla: Sla | null }[]>(
+      'SELECT id, contact, sla FROM assets WHERE id = ANY($1::int[])',
+      ids,
+    );
+    return new Map(rows.map((row) => [row.id, { id: row.id, contact: row.contact, sla: row.sla ?? null }]));
   }
 }

@@ -2,7 +2,14 @@ import { kindRuleIssues, type AssetBody, type DependencySpecInput } from '../dom
 import { toView, type Annotations, type Asset, type AssetView, type DependencyEdge, type Warning } from '../domain/asset.js';
 import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
-import type { AssetListQuery, AssetRecord, EdgeRecord, ResolvedRef } from '../repositories/asset-repository.js';
+import {
+  isoTime,
+  type AssetListQuery,
+  type AssetRecord,
+  type EdgeRecord,
+  type ResolvedRef,
+  type WrittenAsset,
+} from '../repositories/asset-repository.js';
 import type { HistoryEntry } from '../repositories/history-repository.js';
 import type { Store, UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
@@ -21,6 +28,8 @@ export interface WriteResult {
   ref: string;
   status: WriteStatus;
   revision: number;
+  /** The asset as stored after the write. */
+  asset: Asset;
 }
 
 export interface WriteOptions {
@@ -99,7 +108,7 @@ export class AssetService {
   /** Creates or replaces one asset; `created` tells 201 from 200. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
     const [result] = await this.write([{ ref, body, fieldPrefix: '' }], options);
-    return { asset: await this.get(ref), status: result.status };
+    return { asset: toView(result.asset, this.warningsFor(result.asset)), status: result.status };
   }
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
@@ -149,7 +158,7 @@ export class AssetService {
           .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
           .sort(byRef);
         const changes = diffAsset(before, { ...annotations, dependsOn });
-        return { item, key, before, annotations, edges, changes };
+        return { item, key, before, annotations, edges, dependsOn, changes };
       });
 
       const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
@@ -157,11 +166,11 @@ export class AssetService {
         changed.map((plan): AssetRecord => ({ kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations })),
       );
       const ids = new Map<string, number>(resolved);
-      const revisions = new Map<string, number>();
+      const rows = new Map<string, WrittenAsset>();
       for (const row of written) {
         const key = formatRef(row);
         ids.set(key, row.id);
-        revisions.set(key, row.revision);
+        rows.set(key, row);
       }
       const edgeRows: EdgeRecord[] = changed.flatMap((plan) =>
         plan.edges.map((edge) => ({
@@ -186,17 +195,31 @@ export class AssetService {
             name: plan.item.ref.name,
             action: plan.before ? 'update' : 'create',
             actor: options.actor,
-            revision: revisions.get(plan.key)!,
+            revision: rows.get(plan.key)!.revision,
             changes: plan.changes,
             reason: null,
           }),
         ),
       );
-      return plans.map((plan) => ({
-        ref: plan.key,
-        status: !plan.before ? 'created' : plan.changes.length > 0 ? 'updated' : 'unchanged',
-        revision: revisions.get(plan.key) ?? plan.before!.revision,
-      }));
+      return plans.map((plan): WriteResult => {
+        const row = rows.get(plan.key);
+        const asset: Asset = row
+          ? {
+              ...plan.annotations,
+              id: row.id,
+              ref: plan.key,
+              kind: plan.item.ref.kind,
+              name: plan.item.ref.name,
+              dependsOn: plan.dependsOn,
+              deprecation: plan.before?.deprecation ?? null,
+              revision: row.revision,
+              createdAt: isoTime(row.createdAt),
+              updatedAt: isoTime(row.updatedAt),
+            }
+          : plan.before!;
+        const status = !plan.before ? 'created' : row ? 'updated' : 'unchanged';
+        return { ref: plan.key, status, revision: asset.revision, asset };
+      });
     });
   }
 
