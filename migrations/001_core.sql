@@ -27,15 +27,17 @@ CREATE TABLE assets (
   updated_at     timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT assets_kind_name_key UNIQUE (kind, name)
 );
-CREATE INDEX assets_name_idx ON assets (name);
 CREATE INDEX assets_owner_idx ON assets (owner, kind, name);
 CREATE INDEX assets_tags_idx ON assets USING gin (tags);
 
--- An edge "dependent depends on dependency". Deleting either end removes the edge;
--- deletion of a depended-on asset is refused by the service unless forced.
+-- An edge "dependent depends on dependency". There are no foreign keys on purpose: at
+-- four million edges, each key check takes a row lock on the referenced asset and the
+-- bulk load spends most of its time there. Integrity is kept by the service instead:
+-- every edge is written, and every asset deleted together with its edges, inside a
+-- transaction that holds the graph write lock and has resolved both ends.
 CREATE TABLE dependencies (
-  dependent_id   integer NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
-  dependency_id  integer NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  dependent_id   integer NOT NULL,
+  dependency_id  integer NOT NULL,
   pinned_version text,
   importance     double precision,
   note           text,

@@ -14,10 +14,18 @@ const withDependencies = {
 type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
 
 /**
+ * The assets named by $1 (kinds) and $2 (names), one index probe per ref. LIMIT 1 keeps
+ * the planner from flattening the lateral subquery into a hash join over every asset,
+ * which it prefers whenever its statistics lag behind a bulk load.
+ */
+const BY_REFS = `unnest($1::text[], $2::text[]) AS r(kind, name)
+  CROSS JOIN LATERAL (SELECT * FROM assets WHERE kind = r.kind AND name = r.name LIMIT 1) AS a`;
+
+/**
  * The same row shape as `withDependencies` gives, in one raw statement: the write path
  * and single reads use it to avoid the extra round trips of a nested include.
  */
-const ASSET_ROW_SQL = `
+const assetRowsFrom = (from: string) => `
   SELECT a.id, a.kind, a.name, a.owner, a.description, a.lifecycle, a.tags, a.platforms, a.domains,
          a.value_type AS "valueType", a.stability, a.access_policy AS "accessPolicy", a.contact, a.sla,
          a.metadata, a.deprecation_reason AS "deprecationReason", a.replaced_by AS "replacedBy",
@@ -26,9 +34,10 @@ const ASSET_ROW_SQL = `
          COALESCE((SELECT jsonb_agg(jsonb_build_object(
                     'pinnedVersion', d.pinned_version, 'importance', d.importance, 'note', d.note,
                     'dependency', jsonb_build_object('kind', b.kind, 'name', b.name)))
-                     FROM dependencies d JOIN assets b ON b.id = d.dependency_id
+                     FROM dependencies d
+                    CROSS JOIN LATERAL (SELECT kind, name FROM assets WHERE id = d.dependency_id LIMIT 1) AS b
                     WHERE d.dependent_id = a.id), '[]'::jsonb) AS "dependsOn"
-    FROM assets a`;
+    FROM ${from}`;
 
 const orNullList = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? list : null);
 // Raw statements and model queries may hand back a Date or its text; accept both.
@@ -139,7 +148,7 @@ export class AssetRepository {
   async findByRefs(refs: Ref[]): Promise<Asset[]> {
     if (refs.length === 0) return [];
     const rows = await this.db.$queryRawUnsafe<AssetRow[]>(
-      `${ASSET_ROW_SQL} JOIN unnest($1::text[], $2::text[]) AS r(kind, name) ON a.kind = r.kind AND a.name = r.name`,
+      assetRowsFrom(BY_REFS),
       refs.map((r) => r.kind),
       refs.map((r) => r.name),
     );
@@ -152,9 +161,7 @@ export class AssetRepository {
     const rows = await this.db.$queryRawUnsafe<
       { id: number; kind: Kind; name: string; lifecycle: Lifecycle; replaced_by: string | null; sunset_at: string | null }[]
     >(
-      `SELECT a.id, a.kind, a.name, a.lifecycle, a.replaced_by, a.sunset_at::text AS sunset_at
-         FROM assets a
-         JOIN unnest($1::text[], $2::text[]) AS r(kind, name) ON a.kind = r.kind AND a.name = r.name`,
+      `SELECT a.id, a.kind, a.name, a.lifecycle, a.replaced_by, a.sunset_at::text AS sunset_at FROM ${BY_REFS}`,
       refs.map((r) => r.kind),
       refs.map((r) => r.name),
     );
@@ -271,7 +278,9 @@ export class AssetRepository {
     );
   }
 
+  /** Deletes the asset and every edge to or from it (there are no cascading keys). */
   async delete(id: number): Promise<void> {
+    await this.db.dependency.deleteMany({ where: { OR: [{ dependentId: id }, { dependencyId: id }] } });
     await this.db.asset.delete({ where: { id } });
   }
 

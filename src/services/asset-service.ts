@@ -160,7 +160,6 @@ export class AssetService {
         const changes = diffAsset(before, { ...annotations, dependsOn });
         return { item, key, before, annotations, edges, dependsOn, changes };
       });
-
       const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
       const written = await store.assets.upsert(
         changed.map((plan): AssetRecord => ({ kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations })),
