@@ -8,7 +8,6 @@ const KIND_CODE: Record<Kind, number> = { source: 1, feature: 2, model: 3, consu
 const CODE_KIND: (Kind | undefined)[] = [undefined, ...KINDS];
 
 export type KindCounts = Record<Kind, number>;
-const emptyCounts = (): KindCounts => ({ source: 0, feature: 0, model: 0, consumer: 0 });
 
 /** Keyset position in a closure listing: items are ordered by distance, then id. */
 export interface ClosureCursor {
@@ -99,6 +98,11 @@ export class ClosureIndex {
 
   ownerOf(id: number): string {
     return this.owners[this.ownerCode[id]];
+  }
+
+  /** The compact arrays, for Traversal's tight loops; read-only by convention. */
+  internals(): { kindCode: Uint8Array; ownerCode: Int32Array; owners: readonly string[] } {
+    return { kindCode: this.kindCode, ownerCode: this.ownerCode, owners: this.owners };
   }
 
   /** Direct dependents of id (the ids that list it in their dependsOn). */
@@ -193,28 +197,29 @@ export class ClosureIndex {
     const { seen, queue, parent, epoch, kindCode } = this;
     seen[root] = epoch;
 
+    // Level by level; a node's parent is the position of the node it was reached from
+    // (-1 for the root), which later gives one shortest path.
     let tail = 0;
-    const visit = (from: number, fromPosition: number) => {
-      const next = adjacency[from];
-      if (next === undefined) return;
-      for (let i = 0; i < next.length; i++) {
-        const v = next[i];
-        if (!kindCode[v] || seen[v] === epoch) continue;
-        seen[v] = epoch;
-        queue[tail] = v;
-        parent[tail] = fromPosition;
-        tail++;
-      }
-    };
     const levelStarts = [0];
-    if (maxDepth >= 1) visit(root, -1);
     let levelStart = 0;
-    for (let depth = 1; tail > levelStart; depth++) {
-      const levelEnd = tail;
-      levelStarts.push(levelEnd);
-      if (depth >= maxDepth) break;
-      for (let p = levelStart; p < levelEnd; p++) visit(queue[p], p);
+    let levelEnd = 0;
+    for (let depth = 1; depth <= maxDepth; depth++) {
+      for (let p = depth === 1 ? -1 : levelStart; p < levelEnd || p === -1; p++) {
+        const next = adjacency[p === -1 ? root : queue[p]];
+        if (next !== undefined)
+          for (let i = 0; i < next.length; i++) {
+            const v = next[i];
+            if (seen[v] === epoch || !kindCode[v]) continue;
+            seen[v] = epoch;
+            queue[tail] = v;
+            parent[tail++] = p;
+          }
+        if (p === -1) break;
+      }
+      if (tail === levelEnd) break; // nothing new at this depth
       levelStart = levelEnd;
+      levelEnd = tail;
+      levelStarts.push(tail);
     }
     return new Traversal(this, root, queue.slice(0, tail), parent.slice(0, tail), levelStarts);
   }
@@ -244,9 +249,10 @@ export class Traversal {
   }
 
   countsByKind(): KindCounts {
-    const counts = emptyCounts();
-    for (let i = 0; i < this.ids.length; i++) counts[this.index.kindOf(this.ids[i])!]++;
-    return counts;
+    const byCode = [0, 0, 0, 0, 0];
+    const { kindCode } = this.index.internals();
+    for (let i = 0; i < this.ids.length; i++) byCode[kindCode[this.ids[i]]]++;
+    return { source: byCode[1], feature: byCode[2], model: byCode[3], consumer: byCode[4] };
   }
 
   total(kinds?: ReadonlySet<Kind>): number {
@@ -259,9 +265,12 @@ export class Traversal {
 
   /** Distinct owners of every node in the closure, sorted. */
   owners(): string[] {
-    const owners = new Set<string>();
-    for (let i = 0; i < this.ids.length; i++) owners.add(this.index.ownerOf(this.ids[i]));
-    return [...owners].sort();
+    const { ownerCode, owners } = this.index.internals();
+    const marked = new Uint8Array(owners.length);
+    for (let i = 0; i < this.ids.length; i++) marked[ownerCode[this.ids[i]]] = 1;
+    const result: string[] = [];
+    for (let code = 0; code < marked.length; code++) if (marked[code]) result.push(owners[code]);
+    return result.sort();
   }
 
   private sortedLevel(level: number): Float64Array {
