@@ -51,7 +51,7 @@ export const deprecationRoutes =
             'Clears the deprecation; the lifecycle becomes `lifecycle` (default `production`). 409 when the asset is not deprecated. ' +
             'The body may be omitted.',
           params: assetPathSchema,
-          body: reinstateBodySchema.optional(),
+          body: reinstateBodySchema.nullish(),
           response: { 200: assetResponseSchema, ...errors, 409: errorResponseSchema },
         },
       },
