@@ -8,7 +8,7 @@ CREATE TABLE notification_outbox (
   asset           text        NOT NULL,  -- the ref the event is about, e.g. feature:ctr_7d
   consumer        text        NOT NULL,  -- the consumer ref being told
   url             text        NOT NULL,
-  payload         jsonb       NOT NULL,
+  payload         json        NOT NULL,  -- json, not jsonb: keeps the key order receivers see
   state           text        NOT NULL DEFAULT 'pending'
                   CHECK (state IN ('pending', 'delivered', 'failing', 'given_up')),
   attempts        integer     NOT NULL DEFAULT 0,

@@ -289,13 +289,21 @@ export class AssetRepository {
     }));
   }
 
-  /** Sets or clears (null) the deprecation record and the lifecycle, bumping the revision. */
-  async setDeprecation(id: number, lifecycle: Lifecycle, deprecation: Deprecation | null): Promise<WrittenAsset> {
-    const [row] = await this.db.$queryRawUnsafe<WrittenAsset[]>(
+  /**
+   * Sets or clears (null) the deprecation record and the lifecycle, bumping the revision.
+   * A record without `deprecatedAt` is a new deprecation, stamped with the transaction time.
+   */
+  async setDeprecation(
+    id: number,
+    lifecycle: Lifecycle,
+    deprecation: (Omit<Deprecation, 'deprecatedAt'> & { deprecatedAt: string | null }) | null,
+  ): Promise<WrittenAsset & { deprecatedAt: string | null }> {
+    const [row] = await this.db.$queryRawUnsafe<(WrittenAsset & { deprecated_at: Date | null })[]>(
       `UPDATE assets
           SET lifecycle = $2, deprecation_reason = $3, replaced_by = $4, sunset_at = $5::date,
-              deprecated_at = $6::timestamptz, revision = revision + 1, updated_at = now()
-        WHERE id = $1 RETURNING id, kind, name, revision`,
+              deprecated_at = CASE WHEN $3::text IS NULL THEN NULL ELSE COALESCE($6::timestamptz, now()) END,
+              revision = revision + 1, updated_at = now()
+        WHERE id = $1 RETURNING id, kind, name, revision, deprecated_at`,
       id,
       lifecycle,
       deprecation?.reason ?? null,
@@ -303,7 +311,8 @@ export class AssetRepository {
       deprecation?.sunsetAt ?? null,
       deprecation?.deprecatedAt ?? null,
     );
-    return row;
+    const { deprecated_at, ...written } = row;
+    return { ...written, deprecatedAt: deprecated_at ? deprecated_at.toISOString() : null };
   }
 
   async delete(id: number): Promise<void> {

@@ -67,7 +67,7 @@ export class OutboxRepository {
     await this.db.$executeRawUnsafe(
       `INSERT INTO notification_outbox (event, asset, consumer, url, payload)
        SELECT event, asset, consumer, url, payload
-         FROM jsonb_to_recordset($1::jsonb) AS x(event text, asset text, consumer text, url text, payload jsonb)`,
+         FROM json_to_recordset($1::json) AS x(event text, asset text, consumer text, url text, payload json)`,
       JSON.stringify(entries),
     );
   }

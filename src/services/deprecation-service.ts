@@ -63,19 +63,20 @@ export class DeprecationService {
           issues.push({ in: 'body', field: 'sunsetAt', message: `${sunsetAt} is in the past (today is ${todayUtc()}, UTC)` });
         if (issues.length > 0) throw new InputError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
 
-        const deprecation: Deprecation = {
+        const intended = {
           reason: body.reason,
           replacedBy,
           sunsetAt,
-          deprecatedAt: asset.deprecation?.deprecatedAt ?? new Date().toISOString(),
+          deprecatedAt: asset.deprecation?.deprecatedAt ?? null,
         };
+        if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended)) return 0;
+
+        const written = await store.assets.setDeprecation(asset.id, 'deprecated', intended);
+        const deprecation: Deprecation = { ...intended, deprecatedAt: written.deprecatedAt! };
         const changes: FieldChange[] = [];
         if (asset.lifecycle !== 'deprecated') changes.push({ field: 'lifecycle', before: asset.lifecycle, after: 'deprecated' });
         if (!sameValue(asset.deprecation, deprecation))
           changes.push({ field: 'deprecation', before: asset.deprecation, after: deprecation });
-        if (changes.length === 0) return 0;
-
-        const written = await store.assets.setDeprecation(asset.id, 'deprecated', deprecation);
         await store.history.append([
           { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
         ]);
