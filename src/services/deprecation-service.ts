@@ -69,7 +69,8 @@ export class DeprecationService {
           sunsetAt,
           deprecatedAt: asset.deprecation?.deprecatedAt ?? null,
         };
-        if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended)) return 0;
+        const contacts = await store.assets.consumerContacts(downstream.consumers.map((c) => c.id));
+        if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended)) return { queued: 0, contacts };
 
         const written = await store.assets.setDeprecation(asset.id, 'deprecated', intended);
         const deprecation: Deprecation = { ...intended, deprecatedAt: written.deprecatedAt! };
@@ -80,7 +81,6 @@ export class DeprecationService {
         await store.history.append([
           { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
         ]);
-        const contacts = await store.assets.consumerContacts(downstream.consumers.map((c) => c.id));
         const notices: OutboxEntry[] = downstream.consumers.flatMap((consumer) => {
           const contact = contacts.get(consumer.id);
           if (!contact?.sla?.notify) return [];
@@ -108,11 +108,11 @@ export class DeprecationService {
           ];
         });
         await store.outbox.enqueue(notices);
-        return notices.length;
+        return { queued: notices.length, contacts };
       });
       if (outcome === GRAPH_MOVED) continue;
-      if (outcome > 0) this.delivery.wake();
-      const contacts = await this.uow.read.assets.consumerContacts(downstream.consumers.map((c) => c.id));
+      const { queued, contacts } = outcome;
+      if (queued > 0) this.delivery.wake();
       return {
         asset: await this.assets.get(ref),
         affectedConsumers: downstream.consumers.map(({ id, ...consumer }) => ({
@@ -120,7 +120,7 @@ export class DeprecationService {
           contact: contacts.get(id)?.contact ?? null,
           sla: contacts.get(id)?.sla ?? null,
         })),
-        notificationsQueued: outcome,
+        notificationsQueued: queued,
       };
     }
     throw new ConflictError(`the graph around ${key} kept changing while deprecating it; try again`);
