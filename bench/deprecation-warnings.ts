@@ -37,7 +37,7 @@ try {
   );
 
   const time = async (label: string, url: string, runs = 20) => {
-    await app.inject({ method: 'GET', url });
+    for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url }); // warm-up
     const started = performance.now();
     let warnings = 0;
     for (let i = 0; i < runs; i++) {
