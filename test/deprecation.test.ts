@@ -142,4 +142,19 @@ describe('POST /v1/assets/{kind}/{name}/deprecate', () => {
     expect((await t.http.post('/v1/assets/feature/phoenix/reinstate')).status).toBe(409);
     expect((await t.http.post('/v1/assets/feature/phoenix/reinstate').send({ lifecycle: 'deprecated' })).status).toBe(400);
   });
+
+  it('is described in the OpenAPI document, with a strict body', async () => {
+    const doc = (await t.http.get('/openapi.json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/assets/{kind}/{name}/deprecate',
+        '/v1/assets/{kind}/{name}/reinstate',
+        '/v1/assets/{kind}/{name}/history',
+        '/v1/notifications',
+      ]),
+    );
+    const body = doc.paths['/v1/assets/{kind}/{name}/deprecate'].post.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(['reason']);
+    expect(body.additionalProperties).toBe(false);
+  });
 });
