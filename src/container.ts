@@ -4,8 +4,12 @@ import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
 import { UnitOfWork } from './repositories/store.js';
 import { AssetService } from './services/asset-service.js';
+import { DeprecationService } from './services/deprecation-service.js';
 import { HealthService } from './services/health-service.js';
+import { HistoryService } from './services/history-service.js';
 import { LineageService } from './services/lineage-service.js';
+import { NotificationService } from './services/notification-service.js';
+import { OutboxWorker } from './services/outbox-worker.js';
 
 /** Everything the adapters need, built once and shared by REST and GraphQL. */
 export interface Container {
@@ -15,6 +19,11 @@ export interface Container {
   assets: AssetService;
   lineage: LineageService;
   health: HealthService;
+  deprecations: DeprecationService;
+  history: HistoryService;
+  notifications: NotificationService;
+  /** Delivers the notification outbox; started here, stopped by close(). */
+  outboxWorker: OutboxWorker;
   close(): Promise<void>;
 }
 
@@ -37,6 +46,11 @@ export async function createContainer(config: Config): Promise<Container> {
   const lineage = new LineageService(graph, uow);
   const assets = new AssetService(uow, lineage);
   const health = new HealthService(uow, graph);
+  const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs });
+  const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
+  const history = new HistoryService(uow);
+  const notifications = new NotificationService(uow);
+  outboxWorker.start();
   return {
     config,
     db,
@@ -44,6 +58,13 @@ export async function createContainer(config: Config): Promise<Container> {
     assets,
     lineage,
     health,
-    close: () => db.close(),
+    deprecations,
+    history,
+    notifications,
+    outboxWorker,
+    async close() {
+      await outboxWorker.stop();
+      await db.close();
+    },
   };
 }

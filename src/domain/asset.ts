@@ -47,6 +47,11 @@ export interface Asset extends Annotations {
 export interface Warning {
   code: string;
   message: string;
+  /** For deprecation warnings: the deprecated asset, its replacement and sunset, how far up. */
+  asset?: string;
+  replacedBy?: string | null;
+  sunsetAt?: string | null;
+  distance?: number;
 }
 
 export type AssetView = Omit<Asset, 'id'> & { warnings: Warning[] };

@@ -332,6 +332,15 @@ export class Traversal {
     return { nodes, next: null };
   }
 
+  /** The nodes whose id is in `ids`, nearest first, with their position for `pathTo`. */
+  among(ids: { has(id: number): boolean }): { id: number; distance: number; position: number }[] {
+    const found: { id: number; distance: number; position: number }[] = [];
+    for (let level = 0; level < this.levels; level++)
+      for (let p = this.levelStarts[level]; p < this.levelStarts[level + 1]; p++)
+        if (ids.has(this.ids[p])) found.push({ id: this.ids[p], distance: level + 1, position: p });
+    return found;
+  }
+
   /** Ids from the root to the node at `position`, both included: one shortest path. */
   pathTo(position: number): number[] {
     const path: number[] = [];

@@ -70,7 +70,14 @@ export const deleteQuerySchema = z
 
 // ---- responses (documented in the OpenAPI document, checked on the way out) ----
 
-const warningSchema = z.object({ code: z.string(), message: z.string() });
+export const warningSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  asset: z.string().optional().describe('the deprecated asset a deprecation warning is about'),
+  replacedBy: z.string().nullable().optional(),
+  sunsetAt: z.string().nullable().optional(),
+  distance: z.number().int().optional(),
+});
 
 export const assetResponseSchema = z.object({
   ref: z.string(),
@@ -172,7 +179,12 @@ export const impactResponseSchema = z.object({
 
 export const batchResponseSchema = z.object({
   items: z.array(
-    z.object({ ref: z.string(), status: z.enum(['created', 'updated', 'unchanged']), revision: z.number().int() }),
+    z.object({
+      ref: z.string(),
+      status: z.enum(['created', 'updated', 'unchanged']),
+      revision: z.number().int(),
+      warnings: z.array(warningSchema).describe('new dependencies on deprecated assets declared by this item'),
+    }),
   ),
   counts: z.object({ created: z.number(), updated: z.number(), unchanged: z.number() }),
 });

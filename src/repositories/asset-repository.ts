@@ -93,6 +93,7 @@ export interface ResolvedRef {
   kind: Kind;
   name: string;
   lifecycle: Lifecycle;
+  deprecationReason: string | null;
   replacedBy: string | null;
   sunsetAt: string | null;
 }
@@ -129,6 +130,16 @@ export interface AssetListQuery {
   limit: number;
 }
 
+/** An asset that is deprecated (or retired), as read-time warnings describe it. */
+export interface DeprecatedAsset {
+  id: number;
+  ref: string;
+  lifecycle: Lifecycle;
+  reason: string | null;
+  replacedBy: string | null;
+  sunsetAt: string | null;
+}
+
 export interface ConsumerContact {
   id: number;
   contact: string | null;
@@ -159,9 +170,18 @@ export class AssetRepository {
   async resolve(refs: Ref[]): Promise<ResolvedRef[]> {
     if (refs.length === 0) return [];
     const rows = await this.db.$queryRawUnsafe<
-      { id: number; kind: Kind; name: string; lifecycle: Lifecycle; replaced_by: string | null; sunset_at: string | null }[]
+      {
+        id: number;
+        kind: Kind;
+        name: string;
+        lifecycle: Lifecycle;
+        deprecation_reason: string | null;
+        replaced_by: string | null;
+        sunset_at: string | null;
+      }[]
     >(
-      `SELECT a.id, a.kind, a.name, a.lifecycle, a.replaced_by, a.sunset_at::text AS sunset_at FROM ${BY_REFS}`,
+      `SELECT a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason, a.replaced_by, a.sunset_at::text AS sunset_at
+         FROM ${BY_REFS}`,
       refs.map((r) => r.kind),
       refs.map((r) => r.name),
     );
@@ -170,6 +190,7 @@ export class AssetRepository {
       kind: row.kind,
       name: row.name,
       lifecycle: row.lifecycle,
+      deprecationReason: row.deprecation_reason,
       replacedBy: row.replaced_by,
       sunsetAt: row.sunset_at,
     }));
@@ -276,6 +297,54 @@ export class AssetRepository {
         WHERE id = ANY($1::int[]) RETURNING id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt"`,
       ids,
     );
+  }
+
+  /**
+   * Every deprecated or retired asset. They are few (a partial index covers them), so
+   * one query serves the warnings of a whole page of assets.
+   */
+  async deprecated(): Promise<DeprecatedAsset[]> {
+    const rows = await this.db.$queryRawUnsafe<
+      { id: number; kind: Kind; name: string; lifecycle: Lifecycle; reason: string | null; replaced_by: string | null; sunset_at: string | null }[]
+    >(
+      `SELECT id, kind, name, lifecycle, deprecation_reason AS reason, replaced_by, sunset_at::text AS sunset_at
+         FROM assets WHERE deprecated_at IS NOT NULL OR lifecycle IN ('deprecated', 'retired')`,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      ref: formatRef(row),
+      lifecycle: row.lifecycle,
+      reason: row.reason,
+      replacedBy: row.replaced_by,
+      sunsetAt: row.sunset_at,
+    }));
+  }
+
+  /**
+   * Sets or clears (null) the deprecation record and the lifecycle, bumping the revision.
+   * A record without `deprecatedAt` is a new deprecation, stamped with the transaction time.
+   */
+  async setDeprecation(
+    id: number,
+    lifecycle: Lifecycle,
+    deprecation: (Omit<Deprecation, 'deprecatedAt'> & { deprecatedAt: string | null }) | null,
+  ): Promise<WrittenAsset & { deprecatedAt: string | null }> {
+    const [row] = await this.db.$queryRawUnsafe<(WrittenAsset & { deprecated_at: Date | null })[]>(
+      `UPDATE assets
+          SET lifecycle = $2, deprecation_reason = $3, replaced_by = $4, sunset_at = $5::date,
+              deprecated_at = CASE WHEN $3::text IS NULL THEN NULL ELSE COALESCE($6::timestamptz, now()) END,
+              revision = revision + 1, updated_at = now()
+        WHERE id = $1
+        RETURNING id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt", deprecated_at`,
+      id,
+      lifecycle,
+      deprecation?.reason ?? null,
+      deprecation?.replacedBy ?? null,
+      deprecation?.sunsetAt ?? null,
+      deprecation?.deprecatedAt ?? null,
+    );
+    const { deprecated_at, ...written } = row;
+    return { ...written, deprecatedAt: deprecated_at ? deprecated_at.toISOString() : null };
   }
 
   /** Deletes the asset and every edge to or from it (there are no cascading keys). */

@@ -45,6 +45,14 @@ export class GraphRepository {
     );
   }
 
+  /** The last change-log position; inside the write lock, nobody can move it on. */
+  async lastSeq(): Promise<number> {
+    const [{ seq }] = await this.db.$queryRawUnsafe<{ seq: string }[]>(
+      'SELECT COALESCE(max(seq), 0)::text AS seq FROM graph_changes',
+    );
+    return Number(seq);
+  }
+
   /**
    * The entries after `seq`, each with its asset's state as of this statement's snapshot.
    * Applying them in order brings an index that has applied everything up to `seq` to

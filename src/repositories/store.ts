@@ -3,17 +3,20 @@ import { AssetRepository } from './asset-repository.js';
 import type { DbClient } from './db-client.js';
 import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
+import { OutboxRepository } from './outbox-repository.js';
 
 /** The repositories, bound to one client: the pool for reads, a transaction for writes. */
 export class Store {
   readonly assets: AssetRepository;
   readonly graph: GraphRepository;
   readonly history: HistoryRepository;
+  readonly outbox: OutboxRepository;
 
   constructor(db: DbClient) {
     this.assets = new AssetRepository(db);
     this.graph = new GraphRepository(db);
     this.history = new HistoryRepository(db);
+    this.outbox = new OutboxRepository(db);
   }
 }
 

@@ -1,5 +1,6 @@
 import { kindRuleIssues, type AssetBody, type DependencySpecInput } from '../domain/asset-schemas.js';
 import { toView, type Annotations, type Asset, type AssetView, type DependencyEdge, type Warning } from '../domain/asset.js';
+import { isPastSunset, todayUtc } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
 import {
@@ -13,6 +14,7 @@ import {
 import type { HistoryEntry } from '../repositories/history-repository.js';
 import type { Store, UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
+import { dependsOnDeprecated, newDependencyOnDeprecated, type DeprecatedDependency } from './deprecation-warnings.js';
 import type { LineageService, ImpactReport } from './lineage-service.js';
 
 export interface WriteItem {
@@ -30,6 +32,8 @@ export interface WriteResult {
   revision: number;
   /** The asset as stored after the write. */
   asset: Asset;
+  /** New dependencies on deprecated assets that this write declared. */
+  warnings: Warning[];
 }
 
 export interface WriteOptions {
@@ -43,11 +47,15 @@ const normaliseList = (list: string[] | null | undefined): string[] | null => {
   return [...new Set(list)];
 };
 
-function toAnnotations(body: AssetBody): Annotations {
+/**
+ * A PUT that leaves out `lifecycle` keeps a deprecated asset deprecated: re-applying a
+ * manifest must not undo a deprecation (reinstating is its own request).
+ */
+function toAnnotations(body: AssetBody, before: Asset | null): Annotations {
   return {
     owner: body.owner,
     description: body.description ?? null,
-    lifecycle: (body.lifecycle ?? 'production') as Lifecycle,
+    lifecycle: (body.lifecycle ?? (before?.deprecation ? before.lifecycle : 'production')) as Lifecycle,
     tags: [...new Set(body.tags ?? [])],
     platforms: normaliseList(body.platforms),
     domains: normaliseList(body.domains),
@@ -92,23 +100,43 @@ export class AssetService {
   async get(ref: Ref): Promise<AssetView> {
     const asset = await this.uow.read.assets.findByRef(ref);
     if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
-    return toView(asset, this.warningsFor(asset));
+    const warnings = await this.warningsFor([asset]);
+    return toView(asset, warnings.get(asset.id));
   }
 
   async list(query: AssetListQuery): Promise<AssetView[]> {
     const assets = await this.uow.read.assets.list(query);
-    return assets.map((asset) => toView(asset, this.warningsFor(asset)));
+    const warnings = await this.warningsFor(assets);
+    return assets.map((asset) => toView(asset, warnings.get(asset.id)));
   }
 
-  /** Warnings shown with an asset; deprecation warnings arrive with the deprecation lifecycle. */
-  private warningsFor(_asset: Asset): Warning[] {
-    return [];
+  /**
+   * Deprecation warnings for a page of assets: one query for the (few) deprecated assets,
+   * then each asset's upstream closure from the in-memory index, intersected with them.
+   * Nothing deprecated, nothing traversed.
+   */
+  private async warningsFor(assets: Asset[]): Promise<Map<number, Warning[]>> {
+    const warnings = new Map<number, Warning[]>();
+    if (assets.length === 0) return warnings;
+    const deprecated = new Map((await this.uow.read.assets.deprecated()).map((d) => [d.id, d]));
+    const hits = await this.lineage.upstreamAmong(
+      assets.map((a) => a.id),
+      new Set(deprecated.keys()),
+    );
+    const today = todayUtc();
+    for (const [assetId, found] of hits)
+      warnings.set(
+        assetId,
+        found.map((hit) => dependsOnDeprecated(deprecated.get(hit.id)!, hit.distance, hit.path, today)),
+      );
+    return warnings;
   }
 
   /** Creates or replaces one asset; `created` tells 201 from 200. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
     const [result] = await this.write([{ ref, body, fieldPrefix: '' }], options);
-    return { asset: toView(result.asset, this.warningsFor(result.asset)), status: result.status };
+    const standing = (await this.warningsFor([result.asset])).get(result.asset.id) ?? [];
+    return { asset: toView(result.asset, [...result.warnings, ...standing]), status: result.status };
   }
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
@@ -146,13 +174,14 @@ export class AssetService {
       const existing = new Map(
         (await store.assets.findByRefs(items.map((item) => item.ref))).map((asset) => [asset.ref, asset]),
       );
-      const resolved = await this.resolveDependencies(store, items, existing, shapeIssues);
+      shapeIssues.push(...this.lifecycleIssues(items, existing));
+      const { ids: resolved, warnings } = await this.resolveDependencies(store, items, existing, shapeIssues);
       if (options.ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, options.ifMatch);
 
       const plans = items.map((item) => {
         const key = formatRef(item.ref);
         const before = existing.get(key) ?? null;
-        const annotations = toAnnotations(item.body);
+        const annotations = toAnnotations(item.body, before);
         const edges = (item.body.dependsOn ?? []).map(toEdge);
         const dependsOn: DependencyEdge[] = edges
           .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
@@ -217,8 +246,24 @@ export class AssetService {
             }
           : plan.before!;
         const status = !plan.before ? 'created' : row ? 'updated' : 'unchanged';
-        return { ref: plan.key, status, revision: asset.revision, asset };
+        return { ref: plan.key, status, revision: asset.revision, asset, warnings: warnings.get(plan.key) ?? [] };
       });
+    });
+  }
+
+  /** A deprecation is undone by reinstating, not by a PUT that names another lifecycle. */
+  private lifecycleIssues(items: WriteItem[], existing: Map<string, Asset>): FieldIssue[] {
+    return items.flatMap((item) => {
+      const before = existing.get(formatRef(item.ref));
+      const lifecycle = item.body.lifecycle;
+      if (!before?.deprecation || !lifecycle || lifecycle === 'deprecated' || lifecycle === 'retired') return [];
+      return [
+        {
+          in: 'body' as const,
+          field: `${item.fieldPrefix}lifecycle`,
+          message: `${before.ref} is deprecated; POST /v1/assets/${before.kind}/${before.name}/reinstate to undo that`,
+        },
+      ];
     });
   }
 
@@ -236,13 +281,17 @@ export class AssetService {
   /**
    * Ids of every dependency that is not itself in the batch. Every unknown ref is an
    * issue; they are reported together with the issues found before, all in one 400.
+   *
+   * A dependency the asset did not have before on a deprecated asset is accepted with a
+   * warning, and refused (409, naming the replacement) once that asset's sunset date has
+   * passed. An edge the asset already had is not new: re-sending it is never refused.
    */
   private async resolveDependencies(
     store: Store,
     items: WriteItem[],
     existing: Map<string, Asset>,
     issues: FieldIssue[],
-  ): Promise<Map<string, number>> {
+  ): Promise<{ ids: Map<string, number>; warnings: Map<string, Warning[]> }> {
     const inBatch = new Set(items.map((item) => formatRef(item.ref)));
     const wanted = new Map<string, Ref>();
     for (const item of items)
@@ -272,7 +321,57 @@ export class AssetService {
     const ids = new Map<string, number>();
     for (const [key, r] of found) ids.set(key, r.id);
     for (const [key, asset] of existing) ids.set(key, asset.id);
-    return ids;
+    return { ids, warnings: this.deprecatedDependencyRules(items, existing, found) };
+  }
+
+  private deprecatedDependencyRules(
+    items: WriteItem[],
+    existing: Map<string, Asset>,
+    found: Map<string, ResolvedRef>,
+  ): Map<string, Warning[]> {
+    const statusOf = (key: string): DeprecatedDependency | null => {
+      const asset = existing.get(key);
+      const r = found.get(key);
+      const lifecycle = asset?.lifecycle ?? r?.lifecycle;
+      if (lifecycle !== 'deprecated' && lifecycle !== 'retired' && !asset?.deprecation) return null;
+      return asset
+        ? {
+            ref: key,
+            lifecycle: asset.lifecycle,
+            reason: asset.deprecation?.reason ?? null,
+            replacedBy: asset.deprecation?.replacedBy ?? null,
+            sunsetAt: asset.deprecation?.sunsetAt ?? null,
+          }
+        : { ref: key, lifecycle: r!.lifecycle, reason: r!.deprecationReason, replacedBy: r!.replacedBy, sunsetAt: r!.sunsetAt };
+    };
+    const today = todayUtc();
+    const warnings = new Map<string, Warning[]>();
+    const refused: { field: string; dependency: string; sunsetAt: string; replacedBy: string | null }[] = [];
+    for (const item of items) {
+      const key = formatRef(item.ref);
+      const had = new Set(existing.get(key)?.dependsOn.map((e) => e.ref) ?? []);
+      (item.body.dependsOn ?? []).forEach((spec, j) => {
+        const edge = toEdge(spec);
+        if (had.has(edge.key)) return;
+        const dep = statusOf(edge.key);
+        if (!dep) return;
+        if (isPastSunset(dep.sunsetAt, today))
+          refused.push({ field: `${item.fieldPrefix}dependsOn[${j}]`, dependency: dep.ref, sunsetAt: dep.sunsetAt!, replacedBy: dep.replacedBy });
+        else warnings.set(key, [...(warnings.get(key) ?? []), newDependencyOnDeprecated(dep)]);
+      });
+    }
+    if (refused.length > 0)
+      throw new ConflictError(
+        refused
+          .map(
+            (r) =>
+              `${r.field}: ${r.dependency} is past its sunset date ${r.sunsetAt} and accepts no new dependencies; ` +
+              (r.replacedBy ? `depend on ${r.replacedBy} instead` : 'it names no replacement'),
+          )
+          .join('; '),
+        { refused },
+      );
+    return warnings;
   }
 
   /**

@@ -139,6 +139,47 @@ export class LineageService {
     };
   }
 
+  /**
+   * Every consumer downstream of `ref`, with its path, and the change-log position the
+   * index was at: a writer holding the graph lock can check the graph has not moved on
+   * since (contacts are not included: read them in that writer's transaction).
+   */
+  async downstreamConsumers(ref: Ref): Promise<{ seq: number; consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[] }> {
+    const { index, id } = await this.rootOf(ref);
+    const seq = this.graph.stats().appliedSeq;
+    const traversal = index.traverse(id, 'downstream');
+    return { seq, consumers: this.consumerPage(index, traversal, { limit: Number.POSITIVE_INFINITY }).consumers };
+  }
+
+  /**
+   * For each asset, which of `targets` it transitively depends on, nearest first, with
+   * one shortest path from the asset to it. One index catch-up for the whole batch.
+   */
+  async upstreamAmong(
+    assetIds: number[],
+    targets: ReadonlySet<number>,
+  ): Promise<Map<number, { id: number; ref: string; distance: number; path: string[] }[]>> {
+    const found = new Map<number, { id: number; ref: string; distance: number; path: string[] }[]>();
+    if (targets.size === 0 || assetIds.length === 0) return found;
+    const index = await this.graph.fresh();
+    for (const assetId of assetIds) {
+      if (index.kindOf(assetId) === undefined) continue;
+      const traversal = index.traverse(assetId, 'upstream');
+      const hits = traversal.among(targets);
+      if (hits.length > 0)
+        found.set(
+          assetId,
+          hits.map((hit) => ({
+            id: hit.id,
+            ref: index.refOf(hit.id),
+            distance: hit.distance,
+            path: traversal.pathTo(hit.position).map((step) => index.refOf(step)),
+          })),
+        );
+    }
+    return found;
+  }
+
   /** Consumer nodes with their paths, taken from the traversal before anything is awaited. */
   private consumerPage(index: ClosureIndex, traversal: Traversal, query: { limit: number; after?: ClosureCursor }) {
     const page = traversal.page(query.limit, { after: query.after, kinds: CONSUMER_ONLY });

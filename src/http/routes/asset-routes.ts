@@ -121,7 +121,7 @@ export const assetRoutes =
         );
         const counts = { created: 0, updated: 0, unchanged: 0 };
         for (const result of results) counts[result.status]++;
-        return { items: results.map(({ ref, status, revision }) => ({ ref, status, revision })), counts };
+        return { items: results.map(({ ref, status, revision, warnings }) => ({ ref, status, revision, warnings })), counts };
       },
     );
   };

@@ -1,0 +1,155 @@
+import type { AssetView, Deprecation } from '../domain/asset.js';
+import { isPastSunset, todayUtc, type DeprecateBody, type ReinstateBody } from '../domain/deprecation.js';
+import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
+import { formatRef, type Ref } from '../domain/model.js';
+import type { FieldChange } from '../repositories/history-repository.js';
+import type { OutboxEntry } from '../repositories/outbox-repository.js';
+import type { UnitOfWork } from '../repositories/store.js';
+import { sameValue } from './asset-diff.js';
+import type { AssetService } from './asset-service.js';
+import type { ConsumerItem, LineageService } from './lineage-service.js';
+
+export interface DeprecationResult {
+  asset: AssetView;
+  /** Every consumer transitively downstream, with contact, SLA and one path. */
+  affectedConsumers: ConsumerItem[];
+  /** Webhook notices written to the outbox by this request (0 when nothing changed). */
+  notificationsQueued: number;
+}
+
+/** Something that delivers the outbox; told when new rows are committed. */
+export interface OutboxDelivery {
+  wake(): void;
+}
+
+/** How often the consumer set may change under a deprecation before we give up retrying. */
+const MAX_GRAPH_RETRIES = 5;
+const GRAPH_MOVED = Symbol('graph moved');
+
+/** Deprecating and reinstating assets, and telling their consumers. */
+export class DeprecationService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly lineage: LineageService,
+    private readonly assets: AssetService,
+    private readonly delivery: OutboxDelivery,
+  ) {}
+
+  /**
+   * Marks the asset deprecated and, in the same transaction, queues one notice per
+   * affected consumer with an `sla.notify` webhook. Re-deprecating with the same values
+   * changes nothing and notifies nobody; changing them notifies again.
+   */
+  async deprecate(ref: Ref, body: DeprecateBody, actor: string): Promise<DeprecationResult> {
+    const key = formatRef(ref);
+    const replacedBy = body.replacedBy ? formatRef(body.replacedBy) : null;
+    const sunsetAt = body.sunsetAt ?? null;
+    for (let attempt = 0; attempt < MAX_GRAPH_RETRIES; attempt++) {
+      // The consumers come from the in-memory index, read before the transaction (on the
+      // embedded database a read inside it would wait for it). Inside, holding the graph
+      // lock, an unchanged change-log position proves they are still exact.
+      const downstream = await this.lineage.downstreamConsumers(ref);
+      const outcome = await this.uow.write(async (store) => {
+        if ((await store.graph.lastSeq()) !== downstream.seq) return GRAPH_MOVED;
+        const asset = await store.assets.findByRef(ref);
+        if (!asset) throw new NotFoundError(`${key} does not exist`);
+
+        const issues: FieldIssue[] = [];
+        if (replacedBy === key) issues.push({ in: 'body', field: 'replacedBy', message: 'an asset cannot replace itself' });
+        else if (body.replacedBy && (await store.assets.resolve([body.replacedBy])).length === 0)
+          issues.push({ in: 'body', field: 'replacedBy', message: `${replacedBy} does not exist` });
+        // A past sunset is refused when it is being set, and kept when merely re-sent.
+        if (isPastSunset(sunsetAt) && sunsetAt !== asset.deprecation?.sunsetAt)
+          issues.push({ in: 'body', field: 'sunsetAt', message: `${sunsetAt} is in the past (today is ${todayUtc()}, UTC)` });
+        if (issues.length > 0) throw new InputError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+
+        const intended = {
+          reason: body.reason,
+          replacedBy,
+          sunsetAt,
+          deprecatedAt: asset.deprecation?.deprecatedAt ?? null,
+        };
+        const contacts = await store.assets.consumerContacts(downstream.consumers.map((c) => c.id));
+        if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended)) return { queued: 0, contacts };
+
+        const written = await store.assets.setDeprecation(asset.id, 'deprecated', intended);
+        const deprecation: Deprecation = { ...intended, deprecatedAt: written.deprecatedAt! };
+        const changes: FieldChange[] = [];
+        if (asset.lifecycle !== 'deprecated') changes.push({ field: 'lifecycle', before: asset.lifecycle, after: 'deprecated' });
+        if (!sameValue(asset.deprecation, deprecation))
+          changes.push({ field: 'deprecation', before: asset.deprecation, after: deprecation });
+        await store.history.append([
+          { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
+        ]);
+        const notices: OutboxEntry[] = downstream.consumers.flatMap((consumer) => {
+          const contact = contacts.get(consumer.id);
+          if (!contact?.sla?.notify) return [];
+          return [
+            {
+              event: 'asset.deprecated',
+              asset: key,
+              consumer: consumer.ref,
+              url: contact.sla.notify,
+              payload: {
+                event: 'asset.deprecated',
+                asset: key,
+                reason: deprecation.reason,
+                replacedBy: deprecation.replacedBy,
+                sunsetAt: deprecation.sunsetAt,
+                deprecatedAt: deprecation.deprecatedAt,
+                revision: written.revision,
+                actor,
+                consumer: consumer.ref,
+                contact: contact.contact,
+                distance: consumer.distance,
+                path: consumer.path,
+              },
+            },
+          ];
+        });
+        await store.outbox.enqueue(notices);
+        return { queued: notices.length, contacts };
+      });
+      if (outcome === GRAPH_MOVED) continue;
+      const { queued, contacts } = outcome;
+      if (queued > 0) this.delivery.wake();
+      return {
+        asset: await this.assets.get(ref),
+        affectedConsumers: downstream.consumers.map(({ id, ...consumer }) => ({
+          ...consumer,
+          contact: contacts.get(id)?.contact ?? null,
+          sla: contacts.get(id)?.sla ?? null,
+        })),
+        notificationsQueued: queued,
+      };
+    }
+    throw new ConflictError(`the graph around ${key} kept changing while deprecating it; try again`);
+  }
+
+  /** Clears the deprecation; the lifecycle returns to `production` unless another is given. */
+  async reinstate(ref: Ref, body: ReinstateBody, actor: string): Promise<AssetView> {
+    const key = formatRef(ref);
+    await this.uow.write(async (store) => {
+      const asset = await store.assets.findByRef(ref);
+      if (!asset) throw new NotFoundError(`${key} does not exist`);
+      if (!asset.deprecation && asset.lifecycle !== 'deprecated') throw new ConflictError(`${key} is not deprecated`);
+      const lifecycle = body.lifecycle ?? 'production';
+      const changes: FieldChange[] = [{ field: 'lifecycle', before: asset.lifecycle, after: lifecycle }];
+      if (asset.deprecation) changes.push({ field: 'deprecation', before: asset.deprecation, after: null });
+      const written = await store.assets.setDeprecation(asset.id, lifecycle, null);
+      await store.history.append([
+        {
+          assetId: asset.id,
+          kind: asset.kind,
+          name: asset.name,
+          action: 'reinstate',
+          actor,
+          revision: written.revision,
+          changes,
+          reason: body.reason ?? null,
+        },
+      ]);
+    });
+    return this.assets.get(ref);
+  }
+}

@@ -1,0 +1,168 @@
+import type { ClaimedDelivery, OutboxRepository } from '../repositories/outbox-repository.js';
+
+export interface OutboxWorkerOptions {
+  /** Delay before the first retry; each further retry waits twice as long. */
+  backoffMs: number;
+  /** Longest wait between two attempts. */
+  maxBackoffMs?: number;
+  /** Attempts after which a delivery is `given_up`. */
+  maxAttempts?: number;
+  /** A receiver slower than this counts as a failed attempt. */
+  requestTimeoutMs?: number;
+  /** Rows claimed per round; delivered concurrently. */
+  batchSize?: number;
+  /** Longest sleep when nothing is due: how soon rows queued by other processes are seen. */
+  idleMs?: number;
+}
+
+export interface WorkerLog {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+const silent: WorkerLog = { warn: () => {}, error: () => {} };
+
+/** The wait after the `attempts`-th failed attempt: backoff, doubling, capped. */
+export const retryDelay = (attempts: number, backoffMs: number, maxBackoffMs: number): number =>
+  Math.min(backoffMs * 2 ** Math.max(0, attempts - 1), maxBackoffMs);
+
+const describeError = (error: unknown, timeoutMs: number): string => {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const base = error instanceof Error ? error.message : String(error);
+  return cause?.code ? `${base}: ${cause.code}` : cause?.message ? `${base}: ${cause.message}` : base;
+};
+
+/**
+ * Delivers the notification outbox: claims due rows, POSTs each payload to its URL, and
+ * records the outcome in the row. Everything it knows is in the table, so a restart
+ * picks up where the last process stopped. Requests run outside any transaction and
+ * with a timeout, so a slow receiver holds up neither requests nor other deliveries
+ * for long.
+ */
+export class OutboxWorker {
+  private readonly maxBackoffMs: number;
+  private readonly maxAttempts: number;
+  private readonly requestTimeoutMs: number;
+  private readonly batchSize: number;
+  private readonly idleMs: number;
+  private log: WorkerLog = silent;
+  private running: Promise<void> | null = null;
+  private stopping = new AbortController();
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly options: OutboxWorkerOptions,
+  ) {
+    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.batchSize = options.batchSize ?? 20;
+    this.idleMs = options.idleMs ?? 1_000;
+  }
+
+  setLogger(log: WorkerLog): void {
+    this.log = log;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = new AbortController();
+    this.running = this.loop();
+  }
+
+  /** New rows were committed: look now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops polling, aborts deliveries in flight (their rows are handed back untried), waits. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.stopping.abort();
+    this.wakeUp?.();
+    await this.running;
+    this.running = null;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      let sleepMs = this.idleMs;
+      try {
+        const claimed = await this.outbox.claimDue(this.batchSize, this.leaseMs());
+        await Promise.all(claimed.map((row) => this.deliver(row)));
+        if (claimed.length === this.batchSize) sleepMs = 0;
+        else {
+          const due = await this.outbox.msUntilNextDue();
+          if (due !== null) sleepMs = Math.min(due, this.idleMs);
+        }
+      } catch (error) {
+        if (this.stopping.signal.aborted) break;
+        this.log.error({ err: error }, 'notification outbox: round failed; retrying');
+      }
+      await this.sleep(sleepMs);
+    }
+  }
+
+  /** Long enough that a lease never runs out while its request can still be running. */
+  private leaseMs(): number {
+    return this.requestTimeoutMs * 2 + 30_000;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || ms <= 0 || this.stopping.signal.aborted) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        self.woken = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async deliver(row: ClaimedDelivery): Promise<void> {
+    const body = JSON.stringify({ id: row.id, ...row.payload });
+    let failure: string;
+    try {
+      const response = await fetch(row.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'depcat-webhook/1',
+          'x-depcat-event': String(row.payload.event),
+          // Receivers de-duplicate on this: delivery is at least once.
+          'x-depcat-delivery': String(row.id),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(this.requestTimeoutMs), this.stopping.signal]),
+      });
+      await response.body?.cancel().catch(() => {});
+      if (response.ok) {
+        await this.outbox.markDelivered(row.id);
+        return;
+      }
+      failure = `HTTP ${response.status}`;
+    } catch (error) {
+      if (this.stopping.signal.aborted) {
+        await this.outbox.release(row.id).catch(() => {});
+        return;
+      }
+      failure = describeError(error, this.requestTimeoutMs);
+    }
+    const attempts = row.attempts + 1;
+    this.log.warn({ delivery: row.id, url: row.url, attempts, failure }, 'notification delivery failed');
+    await this.outbox.markFailed(row.id, failure, retryDelay(attempts, this.options.backoffMs, this.maxBackoffMs), this.maxAttempts);
+  }
+}
