@@ -8,6 +8,7 @@ import { registerErrorHandler } from './http/error-handler.js';
 import { assetRoutes } from './http/routes/asset-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
+import { graphqlRoutes } from './graphql/graphql-routes.js';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -15,8 +16,11 @@ export interface BuiltApp {
 }
 
 /** The one app factory: the server and the tests build the same instance. */
-export async function buildApp(config: Config, options: { logger?: boolean } = {}): Promise<BuiltApp> {
-  const container = await createContainer(config);
+export async function buildApp(
+  config: Config,
+  options: { logger?: boolean; onQuery?: (sql: string) => void } = {},
+): Promise<BuiltApp> {
+  const container = await createContainer(config, { onQuery: options.onQuery });
   const app = Fastify({
     bodyLimit: config.bodyLimit,
     logger: options.logger === false ? false : { level: config.logLevel },
@@ -50,6 +54,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   await app.register(healthRoutes(container));
   await app.register(assetRoutes(container));
   await app.register(lineageRoutes(container));
+  await app.register(graphqlRoutes(container));
 
   app.addHook('onReady', async () => {
     // Load the graph in the background: /readyz says "loading" until it is done, and

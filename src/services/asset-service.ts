@@ -27,6 +27,8 @@ export interface WriteOptions {
   actor: string;
   /** The revision the client last saw (If-Match); `*` means "must exist". */
   ifMatch?: number | '*';
+  /** Prefix for field names in errors, e.g. `input.` for a GraphQL argument. */
+  fieldPrefix?: string;
 }
 
 const normaliseList = (list: string[] | null | undefined): string[] | null => {
@@ -86,6 +88,12 @@ export class AssetService {
     return toView(asset, this.warningsFor(asset));
   }
 
+  /** Many assets by ref in a bounded number of queries; unknown refs are absent. */
+  async getMany(refs: Ref[]): Promise<AssetView[]> {
+    const assets = await this.uow.read.assets.findByRefs(refs);
+    return assets.map((asset) => toView(asset, this.warningsFor(asset)));
+  }
+
   async list(query: AssetListQuery): Promise<AssetView[]> {
     const assets = await this.uow.read.assets.list(query);
     return assets.map((asset) => toView(asset, this.warningsFor(asset)));
@@ -98,7 +106,7 @@ export class AssetService {
 
   /** Creates or replaces one asset; `created` tells 201 from 200. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
-    const [result] = await this.write([{ ref, body, fieldPrefix: '' }], options);
+    const [result] = await this.write([{ ref, body, fieldPrefix: options.fieldPrefix ?? '' }], options);
     return { asset: await this.get(ref), status: result.status };
   }
 
