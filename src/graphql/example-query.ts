@@ -1,6 +1,7 @@
 /** What the GraphiQL explorer opens with: an asset, who consumes it downstream, and what breaks if it goes. */
-export const EXAMPLE_QUERY = /* GraphQL */ `# depcat GraphQL explorer. Press the run button (or Ctrl+Enter).
-# The ref is the README tour's raw source; change it to one of yours.
+export const EXAMPLE_QUERY = /* GraphQL */ `# Run with the play button or Ctrl+Enter.
+# source:clicks is the README tour's source;
+# put one of your refs in its place.
 query Example($ref: String! = "source:clicks") {
   asset(ref: $ref) {
     ref
