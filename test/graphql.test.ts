@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { distances, fixtures, register } from './helpers/fixtures.js';
-import { gql } from './helpers/graphql.js';
+import { gql, type GraphQLResponse } from './helpers/graphql.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
@@ -107,7 +107,7 @@ describe('Query.assets', () => {
     let after: string | null = null;
     let pages = 0;
     do {
-      const res = await gql(t, page, { filter: { kind: 'model' }, first: 2, after });
+      const res: GraphQLResponse = await gql(t, page, { filter: { kind: 'model' }, first: 2, after });
       expect(res.errors).toBeUndefined();
       const { edges, pageInfo } = res.data.assets;
       seen.push(...edges.map((e: { node: { ref: string } }) => e.node.ref));
@@ -365,6 +365,18 @@ describe('errors and limits', () => {
       'maxCost',
       /Cost limit of 25000 exceeded/,
     );
+  });
+
+  it('closures: 100 per operation, however the page sizes were passed', async () => {
+    await register(t, Array.from({ length: 101 }, (_, i) => ({ ref: `source:bulk_${i}` })));
+    const query = `query ($first: Int!) { assets(first: $first, filter: { q: "bulk_" }) { edges { node { downstream { total } } } } }`;
+    const ok = await gql(t, query, { first: 20 });
+    expect(ok.errors).toBeUndefined();
+    const res = await gql(t, query, { first: 1000 });
+    const errors = res.errors ?? [];
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0].message).toMatch(/Closure limit of 100 per operation exceeded/);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'maxTraversals' });
   });
 
   it('aliases: 15 at most', async () => {

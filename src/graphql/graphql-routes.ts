@@ -8,22 +8,14 @@ import type { Container } from '../container.js';
 import { createContext, type GraphQLContext } from './context.js';
 import { maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
+import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
-
-/** Limits on what one operation may ask for; docs/graphql.md says why these numbers. */
-export const GRAPHQL_LIMITS = {
-  maxDepth: 10,
-  maxCost: 25_000,
-  maxAliases: 15,
-  maxDirectives: 10,
-  maxTokens: 2_000,
-} as const;
 
 /** A refused operation names the limit in `extensions`, beside armor's message. */
 const tag = (limit: string) => [
   (_context: unknown, error: GraphQLError) => {
-    Object.assign(error.extensions, { code: 'QUERY_LIMIT_EXCEEDED', limit });
+    Object.assign(error.extensions, { code: LIMIT_CODE, limit });
   },
 ];
 

@@ -32,6 +32,7 @@ function remember(ctx: GraphQLContext, assets: AssetView[]): void {
 
 async function closure(asset: AssetView, direction: Direction, args: Args, ctx: GraphQLContext) {
   const { depth, kinds, first, after } = parseArgs(closureArgs, args);
+  ctx.traversal();
   const page = await ctx.c.lineage.closure(refOf(asset), direction, { depth, kinds, limit: first, after });
   return { ...page, pageInfo: pageInfo(page.nextCursor) };
 }
@@ -128,12 +129,14 @@ export const resolvers = {
 
     async consumers(asset: AssetView, args: Args, ctx: GraphQLContext) {
       const { depth, first, after } = parseArgs(consumersArgs, args);
+      ctx.traversal();
       const report = await ctx.c.lineage.consumers(refOf(asset), { depth, limit: first, after });
       return { ...report, pageInfo: pageInfo(report.nextCursor) };
     },
 
     async impact(asset: AssetView, args: Args, ctx: GraphQLContext) {
       const { first, after } = parseArgs(impactArgs, args);
+      ctx.traversal();
       const report = await ctx.c.lineage.impact(refOf(asset), { limit: first, after });
       return { ...report, pageInfo: pageInfo(report.nextCursor) };
     },
