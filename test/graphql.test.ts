@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { distances, fixtures, register } from './helpers/fixtures.js';
 import { gql, type GraphQLResponse } from './helpers/graphql.js';
@@ -338,7 +339,14 @@ describe('errors and limits', () => {
       expect(error.message).toBe('Unexpected error.');
       expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
       expect(JSON.stringify(res)).not.toContain('secret');
-      expect(log).toHaveBeenCalled();
+      expect(log).toHaveBeenCalledWith(
+        { err: expect.objectContaining({ message: 'secret connection string' }) },
+        'unexpected error in a GraphQL operation',
+      );
+      // A client's mistake is answered, not logged as a server error.
+      log.mockClear();
+      await gql(t, `{ asset(ref: "source:nope") { ref } }`);
+      expect(log).not.toHaveBeenCalled();
     } finally {
       spy.mockRestore();
       log.mockRestore();
@@ -394,6 +402,13 @@ describe('errors and limits', () => {
 });
 
 describe('explorer', () => {
+  it("answers GraphiQL's introspection query within the limits", async () => {
+    const res = await gql(t, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(res.errors).toBeUndefined();
+    const names = res.data.__schema.types.map((type: { name: string }) => type.name);
+    expect(names).toEqual(expect.arrayContaining(['Asset', 'Closure', 'Impact', 'AssetInput']));
+  });
+
   it('serves GraphiQL to a browser, with the example query, without any CDN', async () => {
     const res = await t.http.get('/graphql').set('accept', 'text/html');
     expect(res.status).toBe(200);

@@ -1,4 +1,3 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { DomainError, InputError } from '../domain/errors.js';
 
@@ -21,24 +20,22 @@ export function domainExtensions(error: DomainError): Record<string, unknown> {
 /**
  * yoga's maskError: domain errors pass through with `extensions.code` (and the offending
  * fields); errors GraphQL itself raised (syntax, validation, limits) are kept; anything
- * else is logged and replaced by a generic message.
+ * else is replaced by a generic message. yoga logs every error this replaces (through
+ * Fastify's logger, see graphql-routes.ts), so domain errors are annotated in place:
+ * they are the client's mistake, not the server's.
  */
-export function maskError(log: FastifyBaseLogger) {
-  return (error: unknown, message: string): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    const graphql = error instanceof GraphQLError ? error : undefined;
-    if (original instanceof DomainError)
-      return new GraphQLError(original.message, {
-        nodes: graphql?.nodes,
-        path: graphql?.path,
-        extensions: domainExtensions(original),
-      });
-    if (graphql && (!original || original instanceof GraphQLError)) return graphql;
-    log.error({ err: original, path: graphql?.path?.join('.') }, 'unexpected error in a GraphQL operation');
-    return new GraphQLError(message, {
-      nodes: graphql?.nodes,
-      path: graphql?.path,
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    });
-  };
+export function maskError(error: unknown, message: string): Error {
+  const graphql = error instanceof GraphQLError ? error : undefined;
+  const original = graphql ? graphql.originalError : error;
+  if (original instanceof DomainError) {
+    if (!graphql) return new GraphQLError(original.message, { extensions: domainExtensions(original) });
+    Object.assign(graphql.extensions, domainExtensions(original));
+    return graphql;
+  }
+  if (graphql && (!original || original instanceof GraphQLError)) return graphql;
+  return new GraphQLError(message, {
+    nodes: graphql?.nodes,
+    path: graphql?.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
 }

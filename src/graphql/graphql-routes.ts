@@ -46,12 +46,16 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
     graphiql: { title: 'depcat GraphQL explorer', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: renderExplorer,
     landingPage: false,
-    maskedErrors: { maskError: maskError(app.log) },
+    maskedErrors: { maskError },
     logging: {
       debug: (...args) => app.log.debug({ args }, 'graphql'),
       info: (...args) => app.log.info({ args }, 'graphql'),
       warn: (...args) => app.log.warn({ args }, 'graphql'),
-      error: (...args) => app.log.error({ args }, 'graphql'),
+      // yoga calls this with each error it masked: log it with its stack, never send it.
+      error: (first: unknown, ...args) =>
+        first instanceof Error
+          ? app.log.error({ err: first }, 'unexpected error in a GraphQL operation')
+          : app.log.error({ args: [first, ...args] }, 'graphql'),
     },
     context: ({ req }) => createContext(c, req),
     plugins: [EnvelopArmorPlugin(armor)],
