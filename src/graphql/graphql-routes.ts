@@ -36,9 +36,9 @@ const armor: GraphQLArmorConfig = {
 let graphiqlPage: string | undefined;
 const renderExplorer: typeof renderGraphiQL = (options) => (graphiqlPage ??= renderGraphiQL(options));
 
-/** GraphQL at /graphql (and GraphiQL for browsers), over the same services as REST. */
 type ServerContext = { req: FastifyRequest; reply: FastifyReply };
 
+/** GraphQL at /graphql (and GraphiQL for browsers), over the same services as REST. */
 export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers }),
