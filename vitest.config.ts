@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // graphql ships CommonJS (main) and ESM (module) builds; Node loads the CommonJS one for
+  // graphql-yoga and graphql-armor, so our code must too, or `instanceof GraphQLError` fails.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

@@ -9,6 +9,7 @@ import { assetRoutes } from './http/routes/asset-routes.js';
 import { deprecationRoutes } from './http/routes/deprecation-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
+import { graphqlRoutes } from './graphql/graphql-routes.js';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -16,8 +17,11 @@ export interface BuiltApp {
 }
 
 /** The one app factory: the server and the tests build the same instance. */
-export async function buildApp(config: Config, options: { logger?: boolean } = {}): Promise<BuiltApp> {
-  const container = await createContainer(config);
+export async function buildApp(
+  config: Config,
+  options: { logger?: boolean; onQuery?: (sql: string) => void } = {},
+): Promise<BuiltApp> {
+  const container = await createContainer(config, { onQuery: options.onQuery });
   const app = Fastify({
     bodyLimit: config.bodyLimit,
     logger: options.logger === false ? false : { level: config.logLevel },
@@ -54,6 +58,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   await app.register(lineageRoutes(container));
   await app.register(deprecationRoutes(container));
   container.outboxWorker.setLogger(app.log);
+  await app.register(graphqlRoutes(container));
 
   app.addHook('onReady', async () => {
     // Load the graph in the background: /readyz says "loading" until it is done, and

@@ -28,8 +28,11 @@ export interface Container {
 }
 
 /** The composition root: opens the database, applies migrations, wires the services. */
-export async function createContainer(config: Config): Promise<Container> {
-  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+export async function createContainer(
+  config: Config,
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<Container> {
+  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
   try {
     const session = await db.session();
     try {

@@ -21,16 +21,33 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Database {
-  return options.databaseUrl
-    ? openServer(options.databaseUrl, options.poolSize ?? 10)
-    : openEmbedded(options.dataDir);
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  /** Called with every SQL statement Prisma sends: lets a test count queries. */
+  onQuery?: (sql: string) => void;
 }
 
-function openServer(connectionString: string, max: number): Database {
+export function openDatabase(options: DatabaseOptions): Database {
+  return options.databaseUrl
+    ? openServer(options.databaseUrl, options.poolSize ?? 10, options.onQuery)
+    : openEmbedded(options.dataDir, options.onQuery);
+}
+
+type Adapter = NonNullable<ConstructorParameters<typeof PrismaClient>[0]['adapter']>;
+
+function newClient(adapter: Adapter, onQuery?: (sql: string) => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => onQuery(event.query));
+  return prisma as unknown as PrismaClient;
+}
+
+function openServer(connectionString: string, max: number, onQuery?: (sql: string) => void): Database {
   // JIT compilation pays off for long analytic queries; for this service's short ones it
   // only adds hundreds of milliseconds whenever a stale estimate looks expensive.
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString, max, options: '-c jit=off' }) });
+  const prisma = newClient(new PrismaPg({ connectionString, max, options: '-c jit=off' }), onQuery);
   return {
     prisma,
     flavour: 'postgres',
@@ -49,10 +66,10 @@ function openServer(connectionString: string, max: number): Database {
   };
 }
 
-function openEmbedded(dataDir: string): Database {
+function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Database {
   mkdirSync(dataDir, { recursive: true });
   const lite = new PGlite(dataDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
+  const prisma = newClient(new PrismaPGlite(lite), onQuery);
   return {
     prisma,
     flavour: 'embedded',

@@ -40,6 +40,8 @@ export interface WriteOptions {
   actor: string;
   /** The revision the client last saw (If-Match); `*` means "must exist". */
   ifMatch?: number | '*';
+  /** Prefix for field names in errors, e.g. `input.` for a GraphQL argument. */
+  fieldPrefix?: string;
 }
 
 const normaliseList = (list: string[] | null | undefined): string[] | null => {
@@ -104,6 +106,13 @@ export class AssetService {
     return toView(asset, warnings.get(asset.id));
   }
 
+  /** Many assets by ref in a bounded number of queries; unknown refs are absent. */
+  async getMany(refs: Ref[]): Promise<AssetView[]> {
+    const assets = await this.uow.read.assets.findByRefs(refs);
+    const warnings = await this.warningsFor(assets);
+    return assets.map((asset) => toView(asset, warnings.get(asset.id)));
+  }
+
   async list(query: AssetListQuery): Promise<AssetView[]> {
     const assets = await this.uow.read.assets.list(query);
     const warnings = await this.warningsFor(assets);
@@ -134,7 +143,7 @@ export class AssetService {
 
   /** Creates or replaces one asset; `created` tells 201 from 200. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
-    const [result] = await this.write([{ ref, body, fieldPrefix: '' }], options);
+    const [result] = await this.write([{ ref, body, fieldPrefix: options.fieldPrefix ?? '' }], options);
     const standing = (await this.warningsFor([result.asset])).get(result.asset.id) ?? [];
     return { asset: toView(result.asset, [...result.warnings, ...standing]), status: result.status };
   }

@@ -4,7 +4,7 @@ export interface FixtureAsset {
   ref: string;
   owner?: string;
   contact?: string;
-  dependsOn?: (string | { ref: string; pinnedVersion?: string; importance?: number })[];
+  dependsOn?: (string | { ref: string; pinnedVersion?: string; importance?: number; note?: string })[];
   [field: string]: unknown;
 }
 

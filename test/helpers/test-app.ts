@@ -13,11 +13,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on a fresh PostgreSQL database, through supertest. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** The real app on a fresh PostgreSQL database, through supertest; `onQuery` sees every SQL statement. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const config: Config = loadConfig({ ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-  const { app, container } = await buildApp(config);
+  const { app, container } = await buildApp(config, { onQuery: options.onQuery });
   await app.ready();
   return {
     app,

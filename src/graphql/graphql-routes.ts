@@ -1,0 +1,79 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLError } from 'graphql';
+import { createSchema, createYoga } from 'graphql-yoga';
+import type { Container } from '../container.js';
+import { createContext, type GraphQLContext } from './context.js';
+import { maskError } from './errors.js';
+import { EXAMPLE_QUERY } from './example-query.js';
+import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
+import { resolvers } from './resolvers.js';
+import { typeDefs } from './schema.js';
+
+/** A refused operation names the limit in `extensions`, beside armor's message. */
+const tag = (limit: string) => [
+  (_context: unknown, error: GraphQLError) => {
+    Object.assign(error.extensions, { code: LIMIT_CODE, limit });
+  },
+];
+
+const armor: GraphQLArmorConfig = {
+  maxDepth: { n: GRAPHQL_LIMITS.maxDepth, onReject: tag('maxDepth') },
+  costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, onReject: tag('maxCost') },
+  maxAliases: { n: GRAPHQL_LIMITS.maxAliases, onReject: tag('maxAliases') },
+  maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, onReject: tag('maxDirectives') },
+  maxTokens: { n: GRAPHQL_LIMITS.maxTokens, onReject: tag('maxTokens') },
+  // The schema is introspectable anyway; "did you mean ...?" helps the people exploring it.
+  blockFieldSuggestion: { enabled: false },
+};
+
+/**
+ * The explorer page inlines GraphiQL's bundle (about 9 MB) rather than loading it from a
+ * CDN, so it works offline and behind firewalls; it is rendered once.
+ */
+let graphiqlPage: string | undefined;
+const renderExplorer: typeof renderGraphiQL = (options) => (graphiqlPage ??= renderGraphiQL(options));
+
+type ServerContext = { req: FastifyRequest; reply: FastifyReply };
+
+/** GraphQL at /graphql (and GraphiQL for browsers), over the same services as REST. */
+export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers }),
+    graphqlEndpoint: '/graphql',
+    graphiql: { title: 'depcat GraphQL explorer', defaultQuery: EXAMPLE_QUERY },
+    renderGraphiQL: renderExplorer,
+    landingPage: false,
+    maskedErrors: { maskError },
+    logging: {
+      debug: (...args) => app.log.debug({ args }, 'graphql'),
+      info: (...args) => app.log.info({ args }, 'graphql'),
+      warn: (...args) => app.log.warn({ args }, 'graphql'),
+      // yoga calls this with each error it masked: log it with its stack, never send it.
+      error: (first: unknown, ...args) =>
+        first instanceof Error
+          ? app.log.error({ err: first }, 'unexpected error in a GraphQL operation')
+          : app.log.error({ args: [first, ...args] }, 'graphql'),
+    },
+    context: ({ req }) => createContext(c, req),
+    plugins: [EnvelopArmorPlugin(armor)],
+  });
+
+  // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.
+  app.route({
+    url: yoga.graphqlEndpoint,
+    method: ['GET', 'POST', 'OPTIONS'],
+    schema: { hide: true },
+    handler: async (request, reply) => {
+      const response = await yoga.handleNodeRequestAndResponse(request, reply, { req: request, reply });
+      response.headers.forEach((value, key) => {
+        reply.header(key, value);
+      });
+      reply.status(response.status);
+      reply.send(response.body);
+      return reply;
+    },
+  });
+};

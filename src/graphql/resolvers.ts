@@ -1,0 +1,152 @@
+import { GraphQLError } from 'graphql';
+import { JSONObjectResolver } from 'graphql-scalars';
+import type { AssetView, DependencyEdge } from '../domain/asset.js';
+import { ConflictError } from '../domain/errors.js';
+import type { Direction } from '../graph/closure-index.js';
+import { encodeCursor } from '../http/cursor.js';
+import type { ClosureItem, ImpactReport } from '../services/lineage-service.js';
+import type { GraphQLContext } from './context.js';
+import { domainExtensions } from './errors.js';
+import {
+  assetArgs,
+  assetsArgs,
+  closureArgs,
+  consumersArgs,
+  deleteAssetArgs,
+  impactArgs,
+  parseArgs,
+  upsertAssetArgs,
+  upsertAssetsArgs,
+} from './inputs.js';
+
+type Args = Record<string, unknown>;
+
+/** A page's position as the connection's `pageInfo`; the cursor is the same opaque one REST returns. */
+const pageInfo = (next: unknown) => ({ hasNextPage: next != null, endCursor: next != null ? encodeCursor(next) : null });
+
+const refOf = (asset: AssetView) => ({ kind: asset.kind, name: asset.name });
+
+function remember(ctx: GraphQLContext, assets: AssetView[]): void {
+  for (const asset of assets) ctx.loaders.asset.prime(asset.ref, asset);
+}
+
+async function closure(asset: AssetView, direction: Direction, args: Args, ctx: GraphQLContext) {
+  const { depth, kinds, first, after } = parseArgs(closureArgs, args);
+  ctx.traversal();
+  const page = await ctx.c.lineage.closure(refOf(asset), direction, { depth, kinds, limit: first, after });
+  return { ...page, pageInfo: pageInfo(page.nextCursor) };
+}
+
+const withEncodedCursor = (impact: ImpactReport) => ({
+  ...impact,
+  nextCursor: impact.nextCursor ? encodeCursor(impact.nextCursor) : null,
+});
+
+/**
+ * Resolvers only parse arguments (the REST zod schemas), call the services the REST
+ * routes call, and shape the answer. New fields (history, usage) slot in as one more
+ * entry on `Asset` or `Mutation` calling their service.
+ */
+export const resolvers = {
+  JSONObject: JSONObjectResolver,
+
+  Query: {
+    async asset(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { ref } = parseArgs(assetArgs, args);
+      const asset = await ctx.c.assets.get(ref);
+      remember(ctx, [asset]);
+      return asset;
+    },
+
+    async assets(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { filter, first, after } = parseArgs(assetsArgs, args);
+      const items = await ctx.c.assets.list({ ...filter, after, limit: first + 1 });
+      const page = items.slice(0, first);
+      remember(ctx, page);
+      const edges = page.map((node) => ({ node, cursor: encodeCursor({ kind: node.kind, name: node.name }) }));
+      return {
+        edges,
+        pageInfo: { hasNextPage: items.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+      };
+    },
+  },
+
+  Mutation: {
+    async upsertAsset(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { ref, input, ifMatch } = parseArgs(upsertAssetArgs, args);
+      const result = await ctx.c.assets.put(ref, input, { actor: ctx.actor(), ifMatch, fieldPrefix: 'input.' });
+      ctx.afterWrite();
+      return result;
+    },
+
+    async upsertAssets(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { assets } = parseArgs(upsertAssetsArgs, args);
+      const items = await ctx.c.assets.batch(
+        assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
+        ctx.actor(),
+      );
+      ctx.afterWrite();
+      const counts = { created: 0, updated: 0, unchanged: 0 };
+      for (const item of items) counts[item.status]++;
+      return { items, counts };
+    },
+
+    async deleteAsset(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { ref, force, reason } = parseArgs(deleteAssetArgs, args);
+      try {
+        await ctx.c.assets.delete(ref, { force, reason, actor: ctx.actor() });
+      } catch (error) {
+        // The refusal carries the impact report, as REST's 409 body does.
+        if (error instanceof ConflictError)
+          throw new GraphQLError(error.message, {
+            extensions: { code: domainExtensions(error).code, impact: withEncodedCursor(error.details as ImpactReport) },
+          });
+        throw error;
+      }
+      ctx.afterWrite();
+      return { ref: `${ref.kind}:${ref.name}`, deleted: true };
+    },
+  },
+
+  Asset: {
+    dependsOn: (asset: AssetView) => asset.dependsOn,
+
+    /** Direct dependents come from the in-memory index: no SQL beyond the one catch-up per operation. */
+    async dependents(asset: AssetView, _: Args, ctx: GraphQLContext) {
+      const index = await ctx.index();
+      const id = index.idOf(asset.kind, asset.name);
+      if (id === undefined) return [];
+      const refs = index
+        .dependentsOf(id)
+        .map((dependent) => index.refOf(dependent))
+        .sort();
+      const found = await ctx.loaders.asset.loadMany(refs);
+      return found.filter((item): item is AssetView => item !== null && !(item instanceof Error));
+    },
+
+    upstream: (asset: AssetView, args: Args, ctx: GraphQLContext) => closure(asset, 'upstream', args, ctx),
+    downstream: (asset: AssetView, args: Args, ctx: GraphQLContext) => closure(asset, 'downstream', args, ctx),
+
+    async consumers(asset: AssetView, args: Args, ctx: GraphQLContext) {
+      const { depth, first, after } = parseArgs(consumersArgs, args);
+      ctx.traversal();
+      const report = await ctx.c.lineage.consumers(refOf(asset), { depth, limit: first, after });
+      return { ...report, pageInfo: pageInfo(report.nextCursor) };
+    },
+
+    async impact(asset: AssetView, args: Args, ctx: GraphQLContext) {
+      const { first, after } = parseArgs(impactArgs, args);
+      ctx.traversal();
+      const report = await ctx.c.lineage.impact(refOf(asset), { limit: first, after });
+      return { ...report, pageInfo: pageInfo(report.nextCursor) };
+    },
+  },
+
+  Dependency: {
+    asset: (edge: DependencyEdge, _: Args, ctx: GraphQLContext) => ctx.loaders.asset.load(edge.ref),
+  },
+
+  ClosureItem: {
+    asset: (item: ClosureItem, _: Args, ctx: GraphQLContext) => ctx.loaders.asset.load(item.ref),
+  },
+};

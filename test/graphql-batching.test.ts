@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register, type FixtureAsset } from './helpers/fixtures.js';
+import { gql } from './helpers/graphql.js';
+import { startTestApp, type TestApp } from './helpers/test-app.js';
+
+/** Every SQL statement the app sends, as Prisma reports it. */
+const statements: string[] = [];
+let t: TestApp;
+
+// 100 assets in four layers, each depending on two or three assets of the layer below.
+const pad = (i: number) => String(i).padStart(3, '0');
+const graph: FixtureAsset[] = [
+  ...Array.from({ length: 10 }, (_, i) => ({ ref: `source:s${pad(i)}` })),
+  ...Array.from({ length: 40 }, (_, i) => ({
+    ref: `feature:f${pad(i)}`,
+    dependsOn: [{ ref: `source:s${pad(i % 10)}`, pinnedVersion: 'v1' }, `source:s${pad((i + 1) % 10)}`],
+  })),
+  ...Array.from({ length: 40 }, (_, i) => ({
+    ref: `model:m${pad(i)}`,
+    dependsOn: [`feature:f${pad(i)}`, `feature:f${pad((i + 7) % 40)}`, { ref: `feature:f${pad((i + 13) % 40)}`, importance: 0.1 }],
+  })),
+  ...Array.from({ length: 10 }, (_, i) => ({ ref: `consumer:c${pad(i)}`, dependsOn: [`model:m${pad(i)}`, `model:m${pad(i + 10)}`] })),
+];
+
+beforeAll(async () => {
+  t = await startTestApp({}, { onQuery: (sql) => statements.push(sql) });
+  await register(t, graph);
+});
+afterAll(() => t?.close());
+
+const listing = `query ($first: Int!, $filter: AssetFilter) {
+  assets(first: $first, filter: $filter) {
+    edges { node {
+      ref owner
+      dependsOn { ref pinnedVersion importance asset { ref owner lifecycle } }
+      dependents { ref owner }
+    } }
+  }
+}`;
+
+async function countStatements(first: number, filter?: { kind: string }) {
+  await t.container.graph.fresh(); // the index is loaded before counting: start-up is not per request
+  statements.length = 0;
+  const res = await gql(t, listing, { first, filter });
+  expect(res.errors).toBeUndefined();
+  const nodes = res.data.assets.edges.map((e: { node: any }) => e.node);
+  const edges = nodes.reduce((n: number, node: { dependsOn: unknown[] }) => n + node.dependsOn.length, 0);
+  return { count: statements.length, assets: nodes.length, edges };
+}
+
+describe('listing assets with their direct dependencies and dependents', () => {
+  it('100 assets with 220 dependencies (each with its asset) and their dependents: a handful of SQL statements', async () => {
+    const all = await countStatements(100);
+    console.log(`GraphQL listing of ${all.assets} assets, ${all.edges} dependsOn edges with their assets, and dependents: ${all.count} SQL statements`);
+    expect(all.assets).toBe(100);
+    expect(all.edges).toBe(80 + 120 + 20);
+    expect(all.count).toBeLessThanOrEqual(12);
+  });
+
+  it('the count does not grow with the page when every dependency and dependent must be fetched', async () => {
+    // Features depend on sources and are depended on by models: none of them is in the page.
+    const few = await countStatements(5, { kind: 'feature' });
+    const many = await countStatements(40, { kind: 'feature' });
+    console.log(`GraphQL listing of features: ${few.assets} -> ${few.count} SQL statements, ${many.assets} -> ${many.count}`);
+    expect(many.assets).toBe(40);
+    expect(many.count).toBe(few.count);
+    expect(many.count).toBeLessThanOrEqual(12);
+  });
+
+  it('returns the right dependencies and dependents for every asset', async () => {
+    const res = await gql(t, listing, { first: 100 });
+    const byRef = new Map(res.data.assets.edges.map((e: { node: any }) => [e.node.ref, e.node]));
+    const f0: any = byRef.get('feature:f000');
+    expect(f0.dependsOn).toEqual([
+      { ref: 'source:s000', pinnedVersion: 'v1', importance: null, asset: { ref: 'source:s000', owner: 'team-source', lifecycle: 'production' } },
+      { ref: 'source:s001', pinnedVersion: null, importance: null, asset: { ref: 'source:s001', owner: 'team-source', lifecycle: 'production' } },
+    ]);
+    expect(f0.dependents.map((d: { ref: string }) => d.ref)).toEqual(['model:m000', 'model:m027', 'model:m033']);
+    const s0: any = byRef.get('source:s000');
+    expect(s0.dependents).toHaveLength(8);
+    expect((byRef.get('consumer:c000') as any).dependents).toEqual([]);
+  });
+});
