@@ -5,9 +5,12 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { accessRoutes } from './http/routes/access-routes.js';
+import { apiKeyRoutes } from './http/routes/api-key-routes.js';
 import { assetRoutes } from './http/routes/asset-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
+import { usageRoutes } from './http/routes/usage-routes.js';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -39,6 +42,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
       tags: [
         { name: 'assets', description: 'Register, read, list and delete assets and their dependencies' },
         { name: 'lineage', description: 'Transitive closures, consumers and impact' },
+        { name: 'usage', description: 'Observed reads, undeclared consumers, API keys and the access check' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },
@@ -50,6 +54,10 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   await app.register(healthRoutes(container));
   await app.register(assetRoutes(container));
   await app.register(lineageRoutes(container));
+  await app.register(usageRoutes(container));
+  await app.register(accessRoutes(container));
+  await app.register(apiKeyRoutes(container));
+  container.reads.onError = (error) => app.log.error({ err: error }, 'recording access-check reads failed; will retry');
 
   app.addHook('onReady', async () => {
     // Load the graph in the background: /readyz says "loading" until it is done, and

@@ -3,9 +3,13 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
 import { UnitOfWork } from './repositories/store.js';
+import { AccessService } from './services/access-service.js';
+import { ApiKeyService } from './services/api-key-service.js';
 import { AssetService } from './services/asset-service.js';
 import { HealthService } from './services/health-service.js';
 import { LineageService } from './services/lineage-service.js';
+import { ReadBuffer } from './services/read-buffer.js';
+import { UsageService } from './services/usage-service.js';
 
 /** Everything the adapters need, built once and shared by REST and GraphQL. */
 export interface Container {
@@ -15,6 +19,11 @@ export interface Container {
   assets: AssetService;
   lineage: LineageService;
   health: HealthService;
+  usage: UsageService;
+  apiKeys: ApiKeyService;
+  access: AccessService;
+  /** Reads recorded by access checks, waiting to be written. */
+  reads: ReadBuffer;
   close(): Promise<void>;
 }
 
@@ -37,6 +46,11 @@ export async function createContainer(config: Config): Promise<Container> {
   const lineage = new LineageService(graph, uow);
   const assets = new AssetService(uow, lineage);
   const health = new HealthService(uow, graph);
+  const reads = new ReadBuffer((rows) => uow.read.usage.add(rows));
+  const usage = new UsageService(uow, reads);
+  lineage.setUndeclaredReaders(usage);
+  const apiKeys = new ApiKeyService(uow);
+  const access = new AccessService(uow, reads, config);
   return {
     config,
     db,
@@ -44,6 +58,13 @@ export async function createContainer(config: Config): Promise<Container> {
     assets,
     lineage,
     health,
-    close: () => db.close(),
+    usage,
+    apiKeys,
+    access,
+    reads,
+    close: async () => {
+      await reads.stop().catch(() => {});
+      await db.close();
+    },
   };
 }

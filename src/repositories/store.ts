@@ -1,19 +1,28 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { AccessRepository } from './access-repository.js';
+import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
 import type { DbClient } from './db-client.js';
 import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
+import { UsageRepository } from './usage-repository.js';
 
 /** The repositories, bound to one client: the pool for reads, a transaction for writes. */
 export class Store {
   readonly assets: AssetRepository;
   readonly graph: GraphRepository;
   readonly history: HistoryRepository;
+  readonly usage: UsageRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly access: AccessRepository;
 
   constructor(db: DbClient) {
     this.assets = new AssetRepository(db);
     this.graph = new GraphRepository(db);
     this.history = new HistoryRepository(db);
+    this.usage = new UsageRepository(db);
+    this.apiKeys = new ApiKeyRepository(db);
+    this.access = new AccessRepository(db);
   }
 }
 
