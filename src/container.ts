@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
+import { AccessRepository } from './repositories/access-repository.js';
 import { UnitOfWork } from './repositories/store.js';
 import { AccessService } from './services/access-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
@@ -50,7 +51,7 @@ export async function createContainer(config: Config): Promise<Container> {
   const usage = new UsageService(uow, reads);
   lineage.setUndeclaredReaders(usage);
   const apiKeys = new ApiKeyService(uow);
-  const access = new AccessService(uow, reads, config);
+  const access = new AccessService(new AccessRepository(db.query), reads, config);
   return {
     config,
     db,

@@ -172,7 +172,7 @@ describe('undeclared consumers', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.http.get(`/v1/undeclared-consumers?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      const res: { body: { items: Undeclared[]; nextCursor: string | null } } = await t.http.get(`/v1/undeclared-consumers?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((u: Undeclared) => `${u.asset} ${u.identity}`));
       cursor = res.body.nextCursor;

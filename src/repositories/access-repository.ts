@@ -1,7 +1,8 @@
+import DataLoader from 'dataloader';
+import type { SqlRunner } from '../db/database.js';
 import type { AccessPolicy, Ref } from '../domain/model.js';
-import type { DbClient } from './db-client.js';
 
-/** Everything one access decision needs, read in one statement. */
+/** Everything one access decision needs. */
 export interface AccessInputs {
   assetId: number | null;
   accessPolicy: AccessPolicy | null;
@@ -17,7 +18,15 @@ export interface AccessInputs {
   declared: boolean;
 }
 
+/** One check's question: the asset, and the consumer by name or by key hash. */
+export interface AccessLookup {
+  asset: Ref;
+  consumer: string | null;
+  keyHash: string | null;
+}
+
 interface RawInputs {
+  ord: string;
   asset_id: number | null;
   access_policy: AccessPolicy | null;
   sunset_at: string | null;
@@ -31,48 +40,64 @@ interface RawInputs {
   declared: boolean;
 }
 
-// Each lookup is a unique-index probe: assets (kind, name), api_keys (secret_hash),
-// dependencies (dependent_id, dependency_id). The outer row always exists, so a miss
-// shows as nulls rather than as no row.
-const SELECT = `
-SELECT a.id AS asset_id, a.access_policy, a.sunset_at::text AS sunset_at,
+// One row per lookup, in order; every join is a unique-index probe: assets (kind, name)
+// and (id), api_keys (secret_hash), dependencies (dependent_id, dependency_id). A key
+// names its consumer; without one, the consumer is looked up by name.
+const INPUTS = `
+SELECT r.ord, a.id AS asset_id, a.access_policy, a.sunset_at::text AS sunset_at,
        a.sunset_at < current_date AS past_sunset, a.deprecation_reason IS NOT NULL AS deprecated, a.replaced_by,
        k.id AS key_id, k.revoked_at IS NOT NULL AS key_revoked, c.id AS consumer_id, c.name AS consumer_name,
        EXISTS (SELECT 1 FROM dependencies d WHERE d.dependent_id = c.id AND d.dependency_id = a.id) AS declared
-  FROM (SELECT 1) AS one
-  LEFT JOIN assets a ON a.kind = $1 AND a.name = $2`;
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(kind, name, consumer, key_hash, ord)
+  LEFT JOIN assets a ON a.kind = r.kind AND a.name = r.name
+  LEFT JOIN api_keys k ON k.secret_hash = r.key_hash
+  LEFT JOIN assets named ON r.key_hash IS NULL AND named.kind = 'consumer' AND named.name = r.consumer
+  LEFT JOIN assets c ON c.id = COALESCE(k.consumer_id, named.id)
+ ORDER BY r.ord`;
 
-const BY_NAME = `${SELECT}
-  LEFT JOIN api_keys k ON false
-  LEFT JOIN assets c ON c.kind = 'consumer' AND c.name = $3`;
+const toInputs = (row: RawInputs): AccessInputs => ({
+  assetId: row.asset_id,
+  accessPolicy: row.access_policy,
+  sunsetAt: row.sunset_at,
+  pastSunset: row.past_sunset === true,
+  deprecated: row.deprecated === true,
+  replacedBy: row.replaced_by,
+  keyId: row.key_id,
+  keyRevoked: row.key_revoked === true,
+  consumerId: row.consumer_id,
+  consumerName: row.consumer_name,
+  declared: row.declared,
+});
 
-const BY_KEY = `${SELECT}
-  LEFT JOIN api_keys k ON k.secret_hash = $3
-  LEFT JOIN assets c ON c.id = k.consumer_id`;
-
-/** The serving-path read of the access check. */
+/**
+ * The serving-path read of the access check. Checks that arrive in the same tick are
+ * answered by one statement (DataLoader batching, with its cache off: nothing is
+ * remembered between statements, so every answer reflects the database as of a
+ * statement that started after the check arrived). It runs on the driver directly
+ * (see Database.query) and never inside a write transaction, so it is not part of Store.
+ */
 export class AccessRepository {
-  constructor(private readonly db: DbClient) {}
+  private readonly loader: DataLoader<AccessLookup, AccessInputs>;
 
-  async inputs(asset: Ref, who: { consumer: string } | { keyHash: string }): Promise<AccessInputs> {
-    const [row] = await this.db.$queryRawUnsafe<RawInputs[]>(
-      'keyHash' in who ? BY_KEY : BY_NAME,
-      asset.kind,
-      asset.name,
-      'keyHash' in who ? who.keyHash : who.consumer,
+  constructor(query: SqlRunner) {
+    this.loader = new DataLoader(
+      async (lookups) => {
+        const rows = await query<RawInputs>(INPUTS, [
+          lookups.map((l) => l.asset.kind),
+          lookups.map((l) => l.asset.name),
+          lookups.map((l) => l.consumer),
+          lookups.map((l) => l.keyHash),
+        ], 'depcat_access_inputs');
+        return rows.map(toInputs);
+      },
+      // setImmediate rather than DataLoader's default (the end of the current tick): each
+      // HTTP request arrives in a callback of its own, and setImmediate runs once every
+      // request read in the same poll of the sockets has asked.
+      { cache: false, maxBatchSize: 500, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
     );
-    return {
-      assetId: row.asset_id,
-      accessPolicy: row.access_policy,
-      sunsetAt: row.sunset_at,
-      pastSunset: row.past_sunset === true,
-      deprecated: row.deprecated === true,
-      replacedBy: row.replaced_by,
-      keyId: row.key_id,
-      keyRevoked: row.key_revoked === true,
-      consumerId: row.consumer_id,
-      consumerName: row.consumer_name,
-      declared: row.declared,
-    };
+  }
+
+  inputs(lookup: AccessLookup): Promise<AccessInputs> {
+    return this.loader.load(lookup);
   }
 }

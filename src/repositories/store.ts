@@ -1,5 +1,4 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { AccessRepository } from './access-repository.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
 import type { DbClient } from './db-client.js';
@@ -14,7 +13,6 @@ export class Store {
   readonly history: HistoryRepository;
   readonly usage: UsageRepository;
   readonly apiKeys: ApiKeyRepository;
-  readonly access: AccessRepository;
 
   constructor(db: DbClient) {
     this.assets = new AssetRepository(db);
@@ -22,7 +20,6 @@ export class Store {
     this.history = new HistoryRepository(db);
     this.usage = new UsageRepository(db);
     this.apiKeys = new ApiKeyRepository(db);
-    this.access = new AccessRepository(db);
   }
 }
 

@@ -3,7 +3,7 @@ import { decideAccess, type AccessDecision } from '../domain/access-decision.js'
 import { hashKeySecret, isKeySecret } from '../domain/api-key.js';
 import { InputError, NotAllowedError, NotFoundError, UnauthorizedError } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
-import type { UnitOfWork } from '../repositories/store.js';
+import type { AccessRepository } from '../repositories/access-repository.js';
 import type { ReadBuffer } from './read-buffer.js';
 
 export interface AccessRequest {
@@ -20,13 +20,13 @@ export interface AccessAnswer extends AccessDecision {
 }
 
 /**
- * The serving-path check. It reads its inputs in one indexed statement, never from a
- * cache, so a declaration, a revocation or a policy change counts from the next check
+ * The serving-path check. It reads its inputs in one indexed statement (shared with
+ * the checks that arrive in the same tick), never from a cache, so a declaration, a revocation or a policy change counts from the next check
  * on, in every process. The read it records goes through the ReadBuffer.
  */
 export class AccessService {
   constructor(
-    private readonly uow: UnitOfWork,
+    private readonly repository: AccessRepository,
     private readonly reads: ReadBuffer,
     private readonly config: Pick<Config, 'defaultAccessPolicy'>,
   ) {}
@@ -39,10 +39,11 @@ export class AccessService {
       if (isKeySecret(consumer))
         throw InputError.field('consumer', 'looks like an API key: send it as Authorization: Bearer <key>, not in the body');
     }
-    const inputs = await this.uow.read.access.inputs(
+    const inputs = await this.repository.inputs({
       asset,
-      secret === undefined ? { consumer: consumer! } : { keyHash: hashKeySecret(secret) },
-    );
+      consumer: secret === undefined ? consumer! : null,
+      keyHash: secret === undefined ? null : hashKeySecret(secret),
+    });
     if (secret !== undefined) {
       if (inputs.keyId === null) throw new UnauthorizedError('the API key is not known');
       if (inputs.keyRevoked) throw new UnauthorizedError('the API key has been revoked');
