@@ -69,31 +69,58 @@ const toInputs = (row: RawInputs): AccessInputs => ({
   declared: row.declared,
 });
 
+/** Statements in flight at once (of a pool of 10); more checks wait and join the next one. */
+const MAX_IN_FLIGHT = 4;
+
 /**
- * The serving-path read of the access check. Checks that arrive in the same tick are
- * answered by one statement (DataLoader batching, with its cache off: nothing is
- * remembered between statements, so every answer reflects the database as of a
- * statement that started after the check arrived). It runs on the driver directly
- * (see Database.query) and never inside a write transaction, so it is not part of Store.
+ * The serving-path read of the access check. Concurrent checks share statements
+ * (DataLoader batching with its cache off: nothing is remembered between statements, so
+ * every answer reflects the database as of a statement that started after its check
+ * arrived). At most MAX_IN_FLIGHT statements run at once; checks arriving meanwhile
+ * gather into the next one, so under load a round trip answers many checks, and when
+ * idle a check goes out at once. It runs on the driver directly (see Database.query)
+ * and never inside a write transaction, so it is not part of Store.
  */
 export class AccessRepository {
   private readonly loader: DataLoader<AccessLookup, AccessInputs>;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(query: SqlRunner) {
     this.loader = new DataLoader(
       async (lookups) => {
-        const rows = await query<RawInputs>(INPUTS, [
-          lookups.map((l) => l.asset.kind),
-          lookups.map((l) => l.asset.name),
-          lookups.map((l) => l.consumer),
-          lookups.map((l) => l.keyHash),
-        ], 'depcat_access_inputs');
-        return rows.map(toInputs);
+        try {
+          const rows = await query<RawInputs>(
+            INPUTS,
+            [
+              lookups.map((l) => l.asset.kind),
+              lookups.map((l) => l.asset.name),
+              lookups.map((l) => l.consumer),
+              lookups.map((l) => l.keyHash),
+            ],
+            'depcat_access_inputs',
+          );
+          return rows.map(toInputs);
+        } finally {
+          // Hand this statement's slot to the batch that gathered meanwhile, if any.
+          const next = this.waiting.shift();
+          if (next) setImmediate(next);
+          else this.inFlight--;
+        }
       },
-      // setImmediate rather than DataLoader's default (the end of the current tick): each
-      // HTTP request arrives in a callback of its own, and setImmediate runs once every
-      // request read in the same poll of the sockets has asked.
-      { cache: false, maxBatchSize: 500, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+      {
+        cache: false,
+        maxBatchSize: 1000,
+        // setImmediate rather than the end of the tick: each HTTP request arrives in a
+        // callback of its own, and setImmediate runs after every request read in the same
+        // poll of the sockets has asked.
+        batchScheduleFn: (dispatch) => {
+          if (this.inFlight < MAX_IN_FLIGHT) {
+            this.inFlight++;
+            setImmediate(dispatch);
+          } else this.waiting.push(dispatch);
+        },
+      },
     );
   }
 
