@@ -159,6 +159,29 @@ describe('recording', () => {
   });
 });
 
+describe('concurrent checks', () => {
+  it('checks answered by one shared statement each get their own answer', async () => {
+    await setPolicy('enforce');
+    await t.http
+      .put('/v1/assets/consumer/reporting')
+      .send({ owner: 'o', contact: 'r@example.com', dependsOn: ['feature:ctr_7d'] })
+      .expect(200);
+    const asks = Array.from({ length: 60 }, (_, i) => ({
+      consumer: ['reporting', 'bidder', `svc-${i}`][i % 3],
+      asset: i % 2 === 0 ? 'feature:ctr_7d' : 'model:ctr',
+    }));
+    const answers = await Promise.all(asks.map((body) => t.http.post('/v1/access-check').send(body)));
+    answers.forEach((res, i) => {
+      const { consumer, asset } = asks[i];
+      const declared = (consumer === 'reporting' && asset === 'feature:ctr_7d') || (consumer === 'bidder' && asset === 'model:ctr');
+      expect(res.body).toMatchObject({ consumer, asset });
+      // model:ctr has no policy: the server default, warn, allows everyone.
+      expect(res.body.allowed).toBe(declared || asset === 'model:ctr');
+      expect(res.body.reason).toBe(declared ? 'declared' : consumer.startsWith('svc-') ? 'unregistered' : 'undeclared');
+    });
+  });
+});
+
 describe('bad requests', () => {
   it('an unknown asset is a 404', async () => {
     const res = await t.http.post('/v1/access-check').send({ consumer: 'bidder', asset: 'feature:ghost' });
