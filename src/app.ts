@@ -5,11 +5,14 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { accessRoutes } from './http/routes/access-routes.js';
+import { apiKeyRoutes } from './http/routes/api-key-routes.js';
 import { assetRoutes } from './http/routes/asset-routes.js';
 import { deprecationRoutes } from './http/routes/deprecation-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
+import { usageRoutes } from './http/routes/usage-routes.js';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -45,6 +48,7 @@ export async function buildApp(
         { name: 'assets', description: 'Register, read, list and delete assets and their dependencies' },
         { name: 'lineage', description: 'Transitive closures, consumers and impact' },
         { name: 'deprecation', description: 'Deprecation, consumer notifications and change history' },
+        { name: 'usage', description: 'Observed reads, undeclared consumers, API keys and the access check' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },
@@ -59,6 +63,10 @@ export async function buildApp(
   await app.register(deprecationRoutes(container));
   container.outboxWorker.setLogger(app.log);
   await app.register(graphqlRoutes(container));
+  await app.register(usageRoutes(container));
+  await app.register(accessRoutes(container));
+  await app.register(apiKeyRoutes(container));
+  container.reads.onError = (error) => app.log.error({ err: error }, 'recording access-check reads failed; will retry');
 
   app.addHook('onReady', async () => {
     // Load the graph in the background: /readyz says "loading" until it is done, and

@@ -2,7 +2,10 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
+import { AccessRepository } from './repositories/access-repository.js';
 import { UnitOfWork } from './repositories/store.js';
+import { AccessService } from './services/access-service.js';
+import { ApiKeyService } from './services/api-key-service.js';
 import { AssetService } from './services/asset-service.js';
 import { DeprecationService } from './services/deprecation-service.js';
 import { HealthService } from './services/health-service.js';
@@ -10,6 +13,8 @@ import { HistoryService } from './services/history-service.js';
 import { LineageService } from './services/lineage-service.js';
 import { NotificationService } from './services/notification-service.js';
 import { OutboxWorker } from './services/outbox-worker.js';
+import { ReadBuffer } from './services/read-buffer.js';
+import { UsageService } from './services/usage-service.js';
 
 /** Everything the adapters need, built once and shared by REST and GraphQL. */
 export interface Container {
@@ -24,6 +29,11 @@ export interface Container {
   notifications: NotificationService;
   /** Delivers the notification outbox; started here, stopped by close(). */
   outboxWorker: OutboxWorker;
+  usage: UsageService;
+  apiKeys: ApiKeyService;
+  access: AccessService;
+  /** Reads recorded by access checks, waiting to be written. */
+  reads: ReadBuffer;
   close(): Promise<void>;
 }
 
@@ -54,6 +64,11 @@ export async function createContainer(
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow);
   outboxWorker.start();
+  const reads = new ReadBuffer((rows) => uow.read.usage.add(rows));
+  const usage = new UsageService(uow, reads);
+  lineage.setUndeclaredReaders(usage);
+  const apiKeys = new ApiKeyService(uow);
+  const access = new AccessService(new AccessRepository(db.query), reads, config);
   return {
     config,
     db,
@@ -65,8 +80,13 @@ export async function createContainer(
     history,
     notifications,
     outboxWorker,
+    usage,
+    apiKeys,
+    access,
+    reads,
     async close() {
       await outboxWorker.stop();
+      await reads.stop().catch(() => {});
       await db.close();
     },
   };

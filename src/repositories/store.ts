@@ -1,9 +1,11 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
 import type { DbClient } from './db-client.js';
 import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
 import { OutboxRepository } from './outbox-repository.js';
+import { UsageRepository } from './usage-repository.js';
 
 /** The repositories, bound to one client: the pool for reads, a transaction for writes. */
 export class Store {
@@ -11,12 +13,16 @@ export class Store {
   readonly graph: GraphRepository;
   readonly history: HistoryRepository;
   readonly outbox: OutboxRepository;
+  readonly usage: UsageRepository;
+  readonly apiKeys: ApiKeyRepository;
 
   constructor(db: DbClient) {
     this.assets = new AssetRepository(db);
     this.graph = new GraphRepository(db);
     this.history = new HistoryRepository(db);
     this.outbox = new OutboxRepository(db);
+    this.usage = new UsageRepository(db);
+    this.apiKeys = new ApiKeyRepository(db);
   }
 }
 

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Container } from '../../container.js';
+import { accessCheckBodySchema } from '../../domain/usage-schemas.js';
+import { bearerOf } from '../bearer.js';
+import { errorResponseSchema } from '../schemas.js';
+import { accessAnswerSchema } from '../usage-responses.js';
+
+export const accessRoutes =
+  (c: Container): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/v1/access-check',
+      {
+        schema: {
+          tags: ['usage'],
+          summary: 'May this consumer read this asset? Recorded as one read either way',
+          description:
+            'The mode is the asset\'s `accessPolicy`, else the server default. `open` allows; `warn` allows and warns ' +
+            'an undeclared reader; `enforce` refuses readers without a direct declared dependency (unknown names ' +
+            'included) and everyone once the asset is past its sunset date. With `Authorization: Bearer <key>` the key ' +
+            'names the consumer and `consumer` may be left out; a body naming another consumer is a 403; an unknown or ' +
+            'revoked key is a 401.',
+          body: accessCheckBodySchema,
+          response: {
+            200: accessAnswerSchema,
+            400: errorResponseSchema,
+            401: errorResponseSchema,
+            403: errorResponseSchema,
+            404: errorResponseSchema,
+          },
+        },
+      },
+      async (request) =>
+        c.access.check({ asset: request.body.asset, consumer: request.body.consumer, secret: bearerOf(request) }),
+    );
+  };
