@@ -3,14 +3,7 @@ import { toView, type Annotations, type Asset, type AssetView, type DependencyEd
 import { isPastSunset, todayUtc } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
-import {
-  isoTime,
-  type AssetListQuery,
-  type AssetRecord,
-  type EdgeRecord,
-  type ResolvedRef,
-  type WrittenAsset,
-} from '../repositories/asset-repository.js';
+import { isoTime, type AssetListQuery, type AssetWrite, type ResolvedRef } from '../repositories/asset-repository.js';
 import type { HistoryEntry } from '../repositories/history-repository.js';
 import type { Store, UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
@@ -199,45 +192,22 @@ export class AssetService {
         return { item, key, before, annotations, edges, dependsOn, changes };
       });
       const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
-      const written = await store.assets.upsert(
-        changed.map((plan): AssetRecord => ({ kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations })),
-      );
-      const ids = new Map<string, number>(resolved);
-      const rows = new Map<string, WrittenAsset>();
-      for (const row of written) {
-        const key = formatRef(row);
-        ids.set(key, row.id);
-        rows.set(key, row);
-      }
-      const edgeRows: EdgeRecord[] = changed.flatMap((plan) =>
-        plan.edges.map((edge) => ({
-          dependentId: ids.get(plan.key)!,
-          dependencyId: ids.get(edge.key)!,
+      // Assets created by this write have no id yet: their edges point at them by position.
+      const changedIndex = new Map(changed.map((plan, i) => [plan.key, i]));
+      const writes = changed.map((plan): AssetWrite => ({
+        record: { kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations },
+        existingId: plan.before?.id ?? null,
+        edges: plan.edges.map((edge) => ({
+          dependencyId: resolved.get(edge.key) ?? null,
+          dependencyOrd: resolved.has(edge.key) ? null : changedIndex.get(edge.key)!,
           pinnedVersion: edge.pinnedVersion,
           importance: edge.importance,
           note: edge.note,
         })),
-      );
-      const changedIds = changed.map((plan) => ids.get(plan.key)!);
-      await store.assets.replaceDependencies(
-        changed.filter((plan) => plan.before).map((plan) => ids.get(plan.key)!),
-        edgeRows,
-      );
-      await store.graph.appendChanges(changedIds);
-      await store.history.append(
-        changed.map(
-          (plan): HistoryEntry => ({
-            assetId: ids.get(plan.key)!,
-            kind: plan.item.ref.kind,
-            name: plan.item.ref.name,
-            action: plan.before ? 'update' : 'create',
-            actor: options.actor,
-            revision: rows.get(plan.key)!.revision,
-            changes: plan.changes,
-            reason: null,
-          }),
-        ),
-      );
+        action: plan.before ? 'update' : 'create',
+        changes: plan.changes,
+      }));
+      const rows = new Map((await store.assets.write(writes, options.actor)).map((row) => [formatRef(row), row]));
       return plans.map((plan): WriteResult => {
         const row = rows.get(plan.key);
         const asset: Asset = row
