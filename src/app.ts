@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { assetRoutes } from './http/routes/asset-routes.js';
+import { findingsRoutes } from './http/routes/findings-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
 
@@ -39,6 +40,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
       tags: [
         { name: 'assets', description: 'Register, read, list and delete assets and their dependencies' },
         { name: 'lineage', description: 'Transitive closures, consumers and impact' },
+        { name: 'findings', description: 'ML technical-debt findings read off the dependency graph' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },
@@ -50,6 +52,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   await app.register(healthRoutes(container));
   await app.register(assetRoutes(container));
   await app.register(lineageRoutes(container));
+  await app.register(findingsRoutes(container));
 
   app.addHook('onReady', async () => {
     // Load the graph in the background: /readyz says "loading" until it is done, and

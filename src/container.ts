@@ -4,6 +4,7 @@ import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
 import { UnitOfWork } from './repositories/store.js';
 import { AssetService } from './services/asset-service.js';
+import { FindingsService } from './services/findings-service.js';
 import { HealthService } from './services/health-service.js';
 import { LineageService } from './services/lineage-service.js';
 
@@ -14,6 +15,7 @@ export interface Container {
   graph: GraphSync;
   assets: AssetService;
   lineage: LineageService;
+  findings: FindingsService;
   health: HealthService;
   close(): Promise<void>;
 }
@@ -37,12 +39,14 @@ export async function createContainer(config: Config): Promise<Container> {
   const lineage = new LineageService(graph, uow);
   const assets = new AssetService(uow, lineage);
   const health = new HealthService(uow, graph);
+  const findings = new FindingsService(graph, uow, db.prisma, { importanceEpsilon: config.importanceEpsilon });
   return {
     config,
     db,
     graph,
     assets,
     lineage,
+    findings,
     health,
     close: () => db.close(),
   };

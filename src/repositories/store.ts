@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { AssetRepository } from './asset-repository.js';
 import type { DbClient } from './db-client.js';
+import { FindingsRepository } from './findings-repository.js';
 import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
 
@@ -9,11 +10,13 @@ export class Store {
   readonly assets: AssetRepository;
   readonly graph: GraphRepository;
   readonly history: HistoryRepository;
+  readonly findings: FindingsRepository;
 
   constructor(db: DbClient) {
     this.assets = new AssetRepository(db);
     this.graph = new GraphRepository(db);
     this.history = new HistoryRepository(db);
+    this.findings = new FindingsRepository(db);
   }
 }
 
