@@ -37,6 +37,21 @@ const toRow = (r: Row): AnnotationRow => ({
   sunsetAt: r.sunset_at,
 });
 
+const fromTuple = ([id, lifecycle, platforms, domains, volatile, noDescription, noValueType, deprecated, replacedBy, sunsetAt]: [
+  number, Lifecycle, string[] | null, string[] | null, boolean | null, boolean, boolean, boolean, string | null, string | null,
+]): AnnotationRow => ({
+  id,
+  lifecycle,
+  platforms,
+  domains,
+  volatile: volatile === true,
+  noDescription,
+  noValueType,
+  deprecated,
+  replacedBy,
+  sunsetAt,
+});
+
 /** A dependency edge as the findings rules need it. */
 export interface EdgeFact {
   dependentId: number;
@@ -57,19 +72,26 @@ const CHUNK = 50_000;
 export class FindingsRepository {
   constructor(private readonly db: DbClient) {}
 
-  /** Streams every asset's annotations in id order, in chunks, from one snapshot. */
+  /**
+   * Streams every asset's annotations in id order, in chunks, from one snapshot. Each
+   * chunk comes back as one JSON text: parsing that natively is several times faster
+   * than having the driver map a million rows column by column.
+   */
   static async streamAnnotations(prisma: PrismaClient, onChunk: (rows: AnnotationRow[]) => void): Promise<void> {
     await prisma.$transaction(
       async (tx) => {
         let after = 0;
         for (;;) {
-          const rows = await tx.$queryRawUnsafe<Row[]>(
-            `SELECT ${COLUMNS} FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2`,
+          const [{ chunk }] = await tx.$queryRawUnsafe<{ chunk: string | null }[]>(
+            `SELECT json_agg(json_build_array(id, lifecycle, platforms, domains, volatile, no_description,
+                                              no_value_type, deprecated, replaced_by, sunset_at) ORDER BY id)::text AS chunk
+               FROM (SELECT ${COLUMNS} FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2) page`,
             after,
             CHUNK,
           );
-          if (rows.length === 0) break;
-          onChunk(rows.map(toRow));
+          if (chunk === null) break;
+          const rows = (JSON.parse(chunk) as Parameters<typeof fromTuple>[0][]).map(fromTuple);
+          onChunk(rows);
           after = rows[rows.length - 1].id;
         }
       },
@@ -77,22 +99,16 @@ export class FindingsRepository {
     );
   }
 
-  async annotationsOf(ids: number[]): Promise<AnnotationRow[]> {
-    if (ids.length === 0) return [];
+  /** Annotations of `ids` and of every asset whose recorded replacement is `ref`. */
+  async annotationsAround(ids: number[], ref: string): Promise<AnnotationRow[]> {
     const rows = await this.db.$queryRawUnsafe<Row[]>(
-      `SELECT ${COLUMNS} FROM assets a WHERE a.id = ANY($1::int[])`,
+      `SELECT ${COLUMNS} FROM assets a WHERE a.id = ANY($1::int[])
+       UNION
+       SELECT ${COLUMNS} FROM assets a WHERE a.replaced_by = $2`,
       ids,
-    );
-    return rows.map(toRow);
-  }
-
-  /** Ids of the assets whose recorded replacement is `ref`. */
-  async replacedBy(ref: string): Promise<number[]> {
-    const rows = await this.db.$queryRawUnsafe<{ id: number }[]>(
-      'SELECT id FROM assets WHERE replaced_by = $1 ORDER BY id',
       ref,
     );
-    return rows.map((row) => row.id);
+    return rows.map(toRow);
   }
 
   /**
@@ -100,22 +116,25 @@ export class FindingsRepository {
    * is below `epsilon`; all of them, or only those touching `assetId`.
    */
   async notableEdges(epsilon: number, assetId?: number): Promise<{ unpinnedVolatile: EdgeFact[]; negligible: EdgeFact[] }> {
-    const touching = assetId === undefined ? '' : 'AND (d.dependent_id = $2 OR d.dependency_id = $2)';
-    const params = assetId === undefined ? [epsilon] : [epsilon, assetId];
-    const rows = await this.db.$queryRawUnsafe<
-      { dependent_id: number; dependency_id: number; importance: number | null; unpinned_volatile: boolean }[]
-    >(
+    const select = (where: string) =>
       `SELECT d.dependent_id, d.dependency_id, d.importance,
               (a.stability = 'volatile' AND d.pinned_version IS NULL) AS unpinned_volatile
          FROM dependencies d JOIN assets a ON a.id = d.dependency_id
-        WHERE ((a.stability = 'volatile' AND d.pinned_version IS NULL) OR d.importance < $1) ${touching}`,
-      ...params,
-    );
+        WHERE ((a.stability = 'volatile' AND d.pinned_version IS NULL) OR d.importance < $1) ${where}`;
+    // One asset's edges: two halves, each answered from an index (an OR would scan).
+    const sql =
+      assetId === undefined
+        ? select('')
+        : `${select('AND d.dependent_id = $2')} UNION ALL ${select('AND d.dependency_id = $2')}`;
+    const params = assetId === undefined ? [epsilon] : [epsilon, assetId];
+    const rows = await this.db.$queryRawUnsafe<
+      { dependent_id: number; dependency_id: number; importance: number | null; unpinned_volatile: boolean | null }[]
+    >(sql, ...params);
     const unpinnedVolatile: EdgeFact[] = [];
     const negligible: EdgeFact[] = [];
     for (const row of rows) {
       const fact = { dependentId: row.dependent_id, dependencyId: row.dependency_id, importance: row.importance };
-      if (row.unpinned_volatile) unpinnedVolatile.push(fact);
+      if (row.unpinned_volatile === true) unpinnedVolatile.push(fact);
       if (row.importance !== null && row.importance < epsilon) negligible.push(fact);
     }
     return { unpinnedVolatile, negligible };

@@ -125,7 +125,7 @@ export class FindingsService {
       let index = await this.graph.fresh();
       if (this.cache?.key === `${this.graph.stats().appliedSeq}|${stamp}`) return use(this.cache.pass);
 
-      const table = new AnnotationTable(index.capacity);
+      const table = AnnotationTable.dense(index.capacity);
       await FindingsRepository.streamAnnotations(this.prisma, (rows) => {
         for (const row of rows) table.add(row);
       });
@@ -155,19 +155,20 @@ export class FindingsService {
     const before = await this.graph.fresh();
     const known = before.idOf(ref.kind, ref.name);
     if (known === undefined) throw new NotFoundError(`${text} does not exist`);
-    const replaced = await this.uow.read.findings.replacedBy(text);
-    const wanted = new Set<number>([known, ...before.dependenciesOf(known), ...before.dependentsOf(known), ...replaced]);
+    const around = [known, ...before.dependenciesOf(known), ...before.dependentsOf(known)];
     const [rows, edges, reads] = await Promise.all([
-      this.uow.read.findings.annotationsOf([...wanted]),
+      this.uow.read.findings.annotationsAround(around, text),
       this.uow.read.findings.notableEdges(this.options.importanceEpsilon, known),
       undeclared ?? [],
     ]);
-    const index = await this.graph.fresh();
-    // From here on nothing awaits.
+    // From here on nothing awaits. The index may have moved on while we waited; it is
+    // still one consistent state, and the rules only look at what the table holds.
+    const index = this.graph.index;
     const id = index.idOf(ref.kind, ref.name);
     if (id !== known) throw new NotFoundError(`${text} does not exist`);
-    const table = new AnnotationTable(index.capacity);
+    const table = AnnotationTable.sparse();
     for (const row of rows) table.add(row);
+    const replaced = rows.filter((row) => row.replacedBy === text).map((row) => row.id);
     const ctx: RuleContext = { index, table, epsilon: this.options.importanceEpsilon, today: this.today() };
     const records: FindingRecord[] = [];
     const rules = new FindingRules(ctx, (record) => records.push(record));

@@ -23,10 +23,11 @@ const NO_VALUE_TYPE = 8;
 const DEPRECATED = 16;
 
 /**
- * Annotations of many assets in typed arrays indexed by asset id: a million assets take a
- * few megabytes, and label sets (platforms, domains) are interned so that comparing two
- * assets' sets is usually one integer comparison. Filled either for every asset (a full
- * pass) or for the few around one asset.
+ * Annotations of many assets in typed arrays: a million assets take a few megabytes, and
+ * label sets (platforms, domains) are interned so that comparing two assets' sets is
+ * usually one integer comparison. Dense (indexed by asset id) for a full pass; sparse
+ * (ids mapped to slots) for the few assets around one asset, so a per-asset read does not
+ * allocate arrays the size of the catalog.
  */
 export class AnnotationTable {
   private flags: Uint8Array;
@@ -39,7 +40,19 @@ export class AnnotationTable {
   private replacedBy = new Map<number, string>();
   private sunsetAt = new Map<number, string>();
 
-  constructor(capacity: number) {
+  /** Slot of each id when sparse; undefined when dense (slot = id). */
+  private slots: Map<number, number> | undefined;
+
+  static dense(capacity: number): AnnotationTable {
+    return new AnnotationTable(capacity, false);
+  }
+
+  static sparse(): AnnotationTable {
+    return new AnnotationTable(64, true);
+  }
+
+  private constructor(capacity: number, sparse: boolean) {
+    if (sparse) this.slots = new Map();
     this.flags = new Uint8Array(capacity);
     this.lifecycles = new Uint8Array(capacity);
     this.platformSet = new Int32Array(capacity);
@@ -68,61 +81,72 @@ export class AnnotationTable {
     return code;
   }
 
+  /** The array position of an id; -1 when it was not loaded. */
+  private slot(id: number): number {
+    if (!this.slots) return id < this.flags.length ? id : -1;
+    return this.slots.get(id) ?? -1;
+  }
+
   add(row: AnnotationRow): void {
-    const id = row.id;
-    this.grow(id);
-    this.flags[id] =
+    let slot = row.id;
+    if (this.slots) {
+      slot = this.slots.get(row.id) ?? this.slots.size;
+      this.slots.set(row.id, slot);
+    }
+    this.grow(slot);
+    this.flags[slot] =
       LOADED |
       (row.volatile ? VOLATILE : 0) |
       (row.noDescription ? NO_DESCRIPTION : 0) |
       (row.noValueType ? NO_VALUE_TYPE : 0) |
       (row.deprecated || row.lifecycle === 'deprecated' ? DEPRECATED : 0);
-    this.lifecycles[id] = LIFECYCLE_CODE[row.lifecycle];
-    this.platformSet[id] = this.intern(row.platforms);
-    this.domainSet[id] = this.intern(row.domains);
-    if (row.replacedBy) this.replacedBy.set(id, row.replacedBy);
-    if (row.sunsetAt) this.sunsetAt.set(id, row.sunsetAt);
+    this.lifecycles[slot] = LIFECYCLE_CODE[row.lifecycle];
+    this.platformSet[slot] = this.intern(row.platforms);
+    this.domainSet[slot] = this.intern(row.domains);
+    if (row.replacedBy) this.replacedBy.set(row.id, row.replacedBy);
+    if (row.sunsetAt) this.sunsetAt.set(row.id, row.sunsetAt);
   }
 
   has(id: number): boolean {
-    return id < this.flags.length && (this.flags[id] & LOADED) !== 0;
+    const slot = this.slot(id);
+    return slot >= 0 && (this.flags[slot] & LOADED) !== 0;
   }
 
   isProduction(id: number): boolean {
-    return this.lifecycles[id] === LIFECYCLE_CODE.production;
+    return this.lifecycles[this.slot(id)] === LIFECYCLE_CODE.production;
   }
 
   isExperimental(id: number): boolean {
-    return this.lifecycles[id] === LIFECYCLE_CODE.experimental;
+    return this.lifecycles[this.slot(id)] === LIFECYCLE_CODE.experimental;
   }
 
   isRetired(id: number): boolean {
-    return this.lifecycles[id] === LIFECYCLE_CODE.retired;
+    return this.lifecycles[this.slot(id)] === LIFECYCLE_CODE.retired;
   }
 
   /** Deprecated by lifecycle or by a recorded deprecation. */
   isDeprecated(id: number): boolean {
-    return (this.flags[id] & DEPRECATED) !== 0;
+    return (this.flags[this.slot(id)] & DEPRECATED) !== 0;
   }
 
   isVolatile(id: number): boolean {
-    return (this.flags[id] & VOLATILE) !== 0;
+    return (this.flags[this.slot(id)] & VOLATILE) !== 0;
   }
 
   lacksDescription(id: number): boolean {
-    return (this.flags[id] & NO_DESCRIPTION) !== 0;
+    return (this.flags[this.slot(id)] & NO_DESCRIPTION) !== 0;
   }
 
   lacksValueType(id: number): boolean {
-    return (this.flags[id] & NO_VALUE_TYPE) !== 0;
+    return (this.flags[this.slot(id)] & NO_VALUE_TYPE) !== 0;
   }
 
   platformsCode(id: number): number {
-    return this.platformSet[id];
+    return this.platformSet[this.slot(id)] ?? 0;
   }
 
   domainsCode(id: number): number {
-    return this.domainSet[id];
+    return this.domainSet[this.slot(id)] ?? 0;
   }
 
   labels(code: number): ReadonlySet<string> {
