@@ -126,10 +126,13 @@ export class FindingsService {
       if (this.cache?.key === `${this.graph.stats().appliedSeq}|${stamp}`) return use(this.cache.pass);
 
       const table = AnnotationTable.dense(index.capacity);
-      await FindingsRepository.streamAnnotations(this.prisma, (rows) => {
-        for (const row of rows) table.add(row);
-      });
-      const edges = await this.uow.read.findings.notableEdges(this.options.importanceEpsilon);
+      // Two connections at once: the edges query runs while the annotations stream in.
+      const [, edges] = await Promise.all([
+        FindingsRepository.streamAnnotations(this.prisma, (rows) => {
+          for (const row of rows) table.add(row);
+        }),
+        this.uow.read.findings.notableEdges(this.options.importanceEpsilon),
+      ]);
       index = await this.graph.fresh();
       // From here on nothing awaits: the index cannot move under the pass.
       const ctx: RuleContext = { index, table, epsilon: this.options.importanceEpsilon, today: this.today() };
