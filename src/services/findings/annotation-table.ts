@@ -72,11 +72,18 @@ export class AnnotationTable {
 
   private intern(labels: string[] | null): number {
     if (!labels || labels.length === 0) return 0;
-    const key = [...labels].sort().join('\u0000');
-    let code = this.setCodes.get(key);
+    // Most rows repeat a handful of lists in the same order: look the list up as given
+    // first, and sort only for a list not seen before.
+    const asGiven = labels.join('\u0000');
+    let code = this.setCodes.get(asGiven);
     if (code === undefined) {
-      code = this.sets.push(new Set(labels)) - 1;
-      this.setCodes.set(key, code);
+      const key = [...labels].sort().join('\u0000');
+      code = this.setCodes.get(key);
+      if (code === undefined) {
+        code = this.sets.push(new Set(labels)) - 1;
+        this.setCodes.set(key, code);
+      }
+      this.setCodes.set(asGiven, code);
     }
     return code;
   }
