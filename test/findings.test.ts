@@ -48,6 +48,10 @@ const graph: FixtureAsset[] = [
   ...fixtures.cycle,
   ...fixtures.diamond,
   ...fixtures.cascade,
+  // A loop of three where the reported cycle (through the lowest id) leaves fig_c out.
+  { ref: 'source:fig_a', ...full, dependsOn: ['model:fig_b'] },
+  model('fig_b', { dependsOn: ['source:fig_a', 'feature:fig_c'] }),
+  feature('fig_c', { dependsOn: ['model:fig_b'] }),
   model('base', { dependsOn: ['feature:f'] }),
   model('single', { dependsOn: ['model:base'] }),
   // deprecation
@@ -128,7 +132,7 @@ const naming = (list: Finding[], ref: string) => list.filter((f) => f.assets.inc
 
 describe('each type is flagged, and its near miss is not', () => {
   it('feedback_loop: the cycle in dependency order; a diamond is not a loop', async () => {
-    const loops = await findings('type=feedback_loop');
+    const loops = naming(await findings('type=feedback_loop'), 'model:rec');
     expect(loops).toHaveLength(1);
     expect(loops[0].severity).toBe('warning');
     // source:log depends on model:rec, which depends on feature:clicks, which depends on source:log.
@@ -136,7 +140,16 @@ describe('each type is flagged, and its near miss is not', () => {
     const at = order.indexOf(loops[0].assets[0]);
     expect(loops[0].assets).toEqual([...order.slice(at), ...order.slice(0, at)]);
     expect(loops[0].message).toContain('Feedback loop');
-    expect(naming(loops, 'model:m')).toEqual([]);
+    expect(naming(await findings('type=feedback_loop'), 'model:m')).toEqual([]);
+  });
+
+  it('feedback_loop: one finding per strongly connected set, found from any member', async () => {
+    const all = await findings('type=feedback_loop');
+    expect(all).toHaveLength(2);
+    const fig = all.find((f) => f.assets.includes('model:fig_b'))!;
+    expect([...fig.assets].sort()).toEqual(['model:fig_b', 'source:fig_a']);
+    expect(fig.message).toContain('3 assets in all');
+    expect(await findings('asset=feature:fig_c&type=feedback_loop')).toEqual([fig]);
   });
 
   it('correction_cascade: a chain of three models is a warning listed top down; one hop is info', async () => {
