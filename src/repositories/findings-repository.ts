@@ -1,7 +1,22 @@
 import type { Lifecycle } from '../domain/model.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { AnnotationRow } from '../services/findings/annotation-table.js';
 import type { DbClient } from './db-client.js';
+
+/** One asset's annotations as the findings rules need them. */
+export interface AnnotationRow {
+  id: number;
+  lifecycle: Lifecycle;
+  platforms: string[] | null;
+  domains: string[] | null;
+  volatile: boolean;
+  noDescription: boolean;
+  /** Only features and models can lack a valueType. */
+  noValueType: boolean;
+  /** A deprecation is recorded (the lifecycle may say so too). */
+  deprecated: boolean;
+  replacedBy: string | null;
+  sunsetAt: string | null;
+}
 
 interface Row {
   id: number;

@@ -1,18 +1,5 @@
 import type { Lifecycle } from '../../domain/model.js';
-
-/** One asset's annotations as the findings rules need them, as read from the database. */
-export interface AnnotationRow {
-  id: number;
-  lifecycle: Lifecycle;
-  platforms: string[] | null;
-  domains: string[] | null;
-  volatile: boolean;
-  noDescription: boolean;
-  noValueType: boolean;
-  deprecated: boolean;
-  replacedBy: string | null;
-  sunsetAt: string | null;
-}
+import type { AnnotationRow } from '../../repositories/findings-repository.js';
 
 const LIFECYCLE_CODE: Record<Lifecycle, number> = { experimental: 1, production: 2, deprecated: 3, retired: 4 };
 

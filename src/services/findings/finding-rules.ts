@@ -126,8 +126,7 @@ export class FindingRules {
   /** The chain below a model that depends on at least one model. */
   cascade(model: number): number[] | null {
     if (this.ctx.index.kindOf(model) !== 'model' || this.chains.modelDependencies(model).length === 0) return null;
-    const chain = this.chains.chainFrom(model);
-    return chain;
+    return this.chains.chainFrom(model);
   }
 
   emitCascade(chain: number[]): void {
