@@ -44,7 +44,7 @@ const toRow = (r: Row): AnnotationRow => ({
   lifecycle: r.lifecycle,
   platforms: r.platforms,
   domains: r.domains,
-  volatile: r.volatile,
+  volatile: r.volatile === true,
   noDescription: r.no_description,
   noValueType: r.no_value_type,
   deprecated: r.deprecated,
