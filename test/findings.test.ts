@@ -139,7 +139,7 @@ describe('each type is flagged, and its near miss is not', () => {
     const order = ['source:log', 'model:rec', 'feature:clicks'];
     const at = order.indexOf(loops[0].assets[0]);
     expect(loops[0].assets).toEqual([...order.slice(at), ...order.slice(0, at)]);
-    expect(loops[0].message).toContain('Feedback loop');
+    expect(loops[0].message).toMatch(/^Feedback loop: \S+ depends on \S+, which depends on \S+, which depends on \S+ again\.$/);
     expect(naming(await findings('type=feedback_loop'), 'model:m')).toEqual([]);
   });
 
@@ -163,6 +163,9 @@ describe('each type is flagged, and its near miss is not', () => {
     );
     expect(cascades).toHaveLength(3);
     expect(cascades.find((f) => f.assets[0] === 'model:single')!.message).toContain('one hop');
+    expect(cascades.find((f) => f.assets[0] === 'model:m3')!.message).toBe(
+      'model:m3 is built on the output of model:m2, which is built on model:m1: a correction cascade 3 models deep.',
+    );
   });
 
   it('deprecated_in_use (warning) and past_sunset_in_use (error), with the replacement; an unused deprecated asset is not', async () => {

@@ -17,7 +17,7 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
     case 'feedback_loop': {
       const size = Number(args[0]);
       message =
-        `Feedback loop: ${assets.join(' depends on ')}, which depends on ${a} again` +
+        `Feedback loop: ${a} depends on ${[...assets.slice(1), a].join(', which depends on ')} again` +
         (size > assets.length ? `; ${size} assets in all are caught in this loop.` : '.');
       fix =
         `Break the loop: remove ${assets[assets.length - 1]}'s dependency on ${a}, or have it read a ` +
@@ -28,7 +28,8 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
       message =
         assets.length === 2
           ? `${a} is built on the output of model ${b}: a correction cascade of one hop.`
-          : `${assets.join(' is built on ')}: a correction cascade ${assets.length} models deep.`;
+          : `${a} is built on the output of ${assets.slice(1).join(', which is built on ')}: ` +
+            `a correction cascade ${assets.length} models deep.`;
       fix =
         `Give ${a} its own inputs (the features ${b} uses) instead of ${b}'s predictions, or fold the correction ` +
         `into ${b}, so that improving ${assets[assets.length - 1]} cannot silently degrade the models above it.`;
