@@ -61,6 +61,8 @@ const graph: FixtureAsset[] = [
   feature('dead_dep'),
   model('uses_old', { dependsOn: ['feature:old_dep'] }),
   model('uses_gone', { dependsOn: ['feature:gone'] }),
+  feature('retired_f', { lifecycle: 'retired' }),
+  model('uses_retired', { dependsOn: ['feature:retired_f'] }),
   // volatility
   { ref: 'source:clickstream', ...full, stability: 'volatile' },
   { ref: 'source:warehouse', ...full, stability: 'stable' },
@@ -176,9 +178,10 @@ describe('each type is flagged, and its near miss is not', () => {
       'Switch model:uses_old from feature:old_dep to its replacement feature:new_dep before 2999-01-01.',
     );
     const past = await findings('type=past_sunset_in_use');
-    expect(assetsOf(past)).toEqual([['model:uses_gone', 'feature:gone']]);
-    expect(past[0].severity).toBe('error');
-    expect(past[0].message).toContain('2020-01-01');
+    expect(assetsOf(past)).toEqual([['model:uses_gone', 'feature:gone'], ['model:uses_retired', 'feature:retired_f']]);
+    expect(new Set(past.map((f) => f.severity))).toEqual(new Set(['error']));
+    expect(past[0].message).toBe('model:uses_gone depends on feature:gone, which passed its sunset date (2020-01-01).');
+    expect(past[1].message).toContain('which is retired');
     expect(naming([...deprecated, ...past], 'feature:dead_dep')).toEqual([]);
   });
 
