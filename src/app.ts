@@ -9,6 +9,7 @@ import { accessRoutes } from './http/routes/access-routes.js';
 import { apiKeyRoutes } from './http/routes/api-key-routes.js';
 import { assetRoutes } from './http/routes/asset-routes.js';
 import { deprecationRoutes } from './http/routes/deprecation-routes.js';
+import { findingsRoutes } from './http/routes/findings-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
@@ -49,6 +50,7 @@ export async function buildApp(
         { name: 'lineage', description: 'Transitive closures, consumers and impact' },
         { name: 'deprecation', description: 'Deprecation, consumer notifications and change history' },
         { name: 'usage', description: 'Observed reads, undeclared consumers, API keys and the access check' },
+        { name: 'findings', description: 'ML technical-debt findings read off the dependency graph' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },
@@ -67,6 +69,7 @@ export async function buildApp(
   await app.register(accessRoutes(container));
   await app.register(apiKeyRoutes(container));
   container.reads.onError = (error) => app.log.error({ err: error }, 'recording access-check reads failed; will retry');
+  await app.register(findingsRoutes(container));
 
   app.addHook('onReady', async () => {
     // Load the graph in the background: /readyz says "loading" until it is done, and

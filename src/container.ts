@@ -8,6 +8,8 @@ import { AccessService } from './services/access-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { AssetService } from './services/asset-service.js';
 import { DeprecationService } from './services/deprecation-service.js';
+import { FindingsService } from './services/findings-service.js';
+import { parseRef } from './domain/model.js';
 import { HealthService } from './services/health-service.js';
 import { HistoryService } from './services/history-service.js';
 import { LineageService } from './services/lineage-service.js';
@@ -23,6 +25,7 @@ export interface Container {
   graph: GraphSync;
   assets: AssetService;
   lineage: LineageService;
+  findings: FindingsService;
   health: HealthService;
   deprecations: DeprecationService;
   history: HistoryService;
@@ -69,12 +72,21 @@ export async function createContainer(
   lineage.setUndeclaredReaders(usage);
   const apiKeys = new ApiKeyService(uow);
   const access = new AccessService(new AccessRepository(db.query), reads, config);
+  const findings = new FindingsService(graph, uow, db.prisma, { importanceEpsilon: config.importanceEpsilon });
+  findings.setUndeclaredReads({
+    all: () => usage.allUndeclared(),
+    forAsset: (ref) => {
+      const parsed = parseRef(ref);
+      return typeof parsed === 'string' ? Promise.resolve([]) : usage.undeclaredOfRef(parsed);
+    },
+  });
   return {
     config,
     db,
     graph,
     assets,
     lineage,
+    findings,
     health,
     deprecations,
     history,

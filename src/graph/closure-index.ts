@@ -74,6 +74,11 @@ export class ClosureIndex {
     return this.count;
   }
 
+  /** One more than the largest id the index can hold: the length for arrays indexed by id. */
+  get capacity(): number {
+    return this.kindCode.length;
+  }
+
   get edgeCount(): number {
     let edges = 0;
     for (const list of this.dependsOn) if (list) edges += list.length;

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
 import type { DbClient } from './db-client.js';
+import { FindingsRepository } from './findings-repository.js';
 import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
 import { OutboxRepository } from './outbox-repository.js';
@@ -15,6 +16,7 @@ export class Store {
   readonly outbox: OutboxRepository;
   readonly usage: UsageRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly findings: FindingsRepository;
 
   constructor(db: DbClient) {
     this.assets = new AssetRepository(db);
@@ -23,6 +25,7 @@ export class Store {
     this.outbox = new OutboxRepository(db);
     this.usage = new UsageRepository(db);
     this.apiKeys = new ApiKeyRepository(db);
+    this.findings = new FindingsRepository(db);
   }
 }
 

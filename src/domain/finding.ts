@@ -1,0 +1,41 @@
+/** The ML-debt findings: what is flagged, how severe, and the order findings are listed in. */
+
+export const SEVERITIES = ['info', 'warning', 'error'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Listing order of the types; findings are sorted by type (this order), then by asset ids. */
+export const FINDING_TYPES = [
+  'feedback_loop',
+  'past_sunset_in_use',
+  'deprecated_in_use',
+  'platform_mismatch',
+  'correction_cascade',
+  'undeclared_consumer',
+  'unpinned_volatile',
+  'legacy_feature',
+  'experimental_in_production',
+  'domain_mismatch',
+  'negligible_importance',
+  'unused',
+  'missing_annotations',
+] as const;
+export type FindingType = (typeof FINDING_TYPES)[number];
+
+export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
+export const typeRank = (type: FindingType): number => FINDING_TYPES.indexOf(type);
+
+/** A finding as the API shows it. */
+export interface Finding {
+  type: FindingType;
+  severity: Severity;
+  /** The assets involved, most responsible first (a cycle or chain in order). */
+  assets: string[];
+  message: string;
+  fix: string;
+}
+
+/** Where a listing continues: the last finding's type and sort key. */
+export interface FindingCursor {
+  type: FindingType;
+  key: (number | string)[];
+}
