@@ -75,6 +75,7 @@ export async function buildApp(
     // Load the graph in the background: /readyz says "loading" until it is done, and
     // any closure read waits for it.
     container.graph.start().catch((error: unknown) => app.log.error({ err: error }, 'graph load failed; retrying on next read'));
+    container.graph.follow(1000, (error) => app.log.warn({ err: error }, 'background graph catch-up failed; retrying'));
   });
   app.addHook('onClose', async () => {
     await container.close();

@@ -60,7 +60,7 @@ export async function createContainer(
   const uow = new UnitOfWork(db.prisma);
   const graph = new GraphSync(db.prisma, uow.read.graph);
   const lineage = new LineageService(graph, uow);
-  const assets = new AssetService(uow, lineage);
+  const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
   const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs });
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
@@ -97,6 +97,7 @@ export async function createContainer(
     access,
     reads,
     async close() {
+      graph.stopFollowing();
       await outboxWorker.stop();
       await reads.stop().catch(() => {});
       await db.close();

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { GraphRepository } from '../repositories/graph-repository.js';
+import type { GraphRepository, NodeState } from '../repositories/graph-repository.js';
 import { GraphRepository as Graph } from '../repositories/graph-repository.js';
 import { ClosureIndex } from './closure-index.js';
 
@@ -24,6 +24,7 @@ export class GraphSync {
   private ready = false;
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -82,6 +83,37 @@ export class GraphSync {
         return this.catchUp();
       });
     return this.queued;
+  }
+
+  /**
+   * Applies a write this process has just committed, given as the log entries it made
+   * (consecutive sequence numbers). Only when the index stands right before them: if
+   * anything else committed in between, or a read already caught up, the log decides.
+   */
+  applyCommitted(nodes: NodeState[]): void {
+    if (!this.ready || nodes.length === 0) return;
+    const sorted = [...nodes].sort((a, b) => a.seq - b.seq);
+    if (sorted[0].seq !== this.appliedSeq + 1) return;
+    for (let i = 1; i < sorted.length; i++) if (sorted[i].seq !== sorted[i - 1].seq + 1) return;
+    for (const node of sorted) this.index.apply(node);
+    this.appliedSeq = sorted[sorted.length - 1].seq;
+  }
+
+  /**
+   * Catches up in the background every `intervalMs`, so that a read rarely has more than
+   * a few entries to apply, even after another process wrote a million assets.
+   */
+  follow(intervalMs: number, onError: (error: unknown) => void): void {
+    this.stopFollowing();
+    this.timer = setInterval(() => {
+      if (this.ready && !this.inFlight) this.catchUp().catch(onError);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stopFollowing(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   private async pull(): Promise<void> {

@@ -129,6 +129,8 @@ export interface WrittenAsset {
   revision: number;
   createdAt: Date | string;
   updatedAt: Date | string;
+  /** Its entry in the graph change log, where the write made one. */
+  seq?: string;
 }
 
 export interface AssetListQuery {
@@ -317,12 +319,13 @@ export class AssetRepository {
          ON CONFLICT (dependent_id, dependency_id) DO UPDATE SET pinned_version = EXCLUDED.pinned_version,
            importance = EXCLUDED.importance, note = EXCLUDED.note
        ),
-       logged AS (INSERT INTO graph_changes (asset_id) SELECT id FROM written ORDER BY ord),
+       logged AS (INSERT INTO graph_changes (asset_id) SELECT id FROM written ORDER BY ord RETURNING seq, asset_id),
        recorded AS (
          INSERT INTO asset_history (asset_id, kind, name, action, actor, revision, changes)
          SELECT id, kind, name, action, $9, revision, changes FROM written ORDER BY ord
        )
-       SELECT id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt" FROM written ORDER BY ord`,
+       SELECT w.id, w.kind, w.name, w.revision, w.created_at AS "createdAt", w.updated_at AS "updatedAt", l.seq::text AS seq
+         FROM written w JOIN logged l ON l.asset_id = w.id ORDER BY w.ord`,
       JSON.stringify(assets),
       dependentOrd,
       dependencyId,

@@ -7,6 +7,8 @@ import { isoTime, type AssetListQuery, type AssetWrite, type ResolvedRef } from 
 import type { HistoryEntry } from '../repositories/history-repository.js';
 import type { Store, UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
+import type { GraphSync } from '../graph/graph-sync.js';
+import type { NodeState } from '../repositories/graph-repository.js';
 import { dependsOnDeprecated, newDependencyOnDeprecated, type DeprecatedDependency } from './deprecation-warnings.js';
 import type { LineageService, ImpactReport } from './lineage-service.js';
 
@@ -90,6 +92,7 @@ export class AssetService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly lineage: LineageService,
+    private readonly graph: GraphSync,
   ) {}
 
   async get(ref: Ref): Promise<AssetView> {
@@ -172,7 +175,8 @@ export class AssetService {
 
   private async write(items: WriteItem[], options: WriteOptions): Promise<WriteResult[]> {
     const shapeIssues = this.shapeIssues(items);
-    return this.uow.write(async (store) => {
+    const committed: NodeState[] = [];
+    const results = await this.uow.write(async (store) => {
       const existing = new Map(
         (await store.assets.findByRefs(items.map((item) => item.ref))).map((asset) => [asset.ref, asset]),
       );
@@ -208,6 +212,17 @@ export class AssetService {
         changes: plan.changes,
       }));
       const rows = new Map((await store.assets.write(writes, options.actor)).map((row) => [formatRef(row), row]));
+      for (const plan of changed) {
+        const row = rows.get(plan.key)!;
+        committed.push({
+          seq: Number(row.seq),
+          id: row.id,
+          kind: row.kind,
+          name: row.name,
+          owner: plan.annotations.owner,
+          dependsOn: plan.edges.map((edge) => resolved.get(edge.key) ?? rows.get(edge.key)!.id),
+        });
+      }
       return plans.map((plan): WriteResult => {
         const row = rows.get(plan.key);
         const asset: Asset = row
@@ -228,6 +243,10 @@ export class AssetService {
         return { ref: plan.key, status, revision: asset.revision, asset, warnings: warnings.get(plan.key) ?? [] };
       });
     });
+    // This process knows exactly what it just committed: keep its own index current
+    // without a log query (GraphSync checks that nothing else committed in between).
+    this.graph.applyCommitted(committed);
+    return results;
   }
 
   /** A deprecation is undone by reinstating, not by a PUT that names another lifecycle. */
