@@ -72,6 +72,16 @@ describe('listing assets with their history', () => {
     expect(all.count).toBe(bare + 1);
     expect(few.count).toBe(all.count);
   });
+
+  it('one operation may ask for 10,000 history entries, however first was passed', async () => {
+    const query = `query ($n: Int!) { assets(first: 100) { edges { node { history(first: $n) { items { revision } } } } } }`;
+    expect((await gql(t, query, { n: 100 })).errors).toBeUndefined();
+    const res = await gql(t, query, { n: 101 });
+    const errors = res.errors ?? [];
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0].message).toMatch(/History limit of 10000 entries per operation exceeded/);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'maxHistoryItems' });
+  });
 });
 
 describe('listing assets with their direct dependencies and dependents', () => {

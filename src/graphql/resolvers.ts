@@ -88,6 +88,7 @@ export const resolvers = {
 
     async history(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, first, after } = parseArgs(refHistoryArgs, args);
+      ctx.historyItems(first);
       return byId(await ctx.c.history.list(ref, { limit: first, beforeId: after?.id }));
     },
 
@@ -207,6 +208,7 @@ export const resolvers = {
     /** Batched: a list of assets asking for their history costs one statement, not one per asset. */
     async history(asset: AssetView, args: Args, ctx: GraphQLContext) {
       const { first, after } = parseArgs(historyArgs, args);
+      ctx.historyItems(first);
       const page: HistoryPage = await ctx.loaders.history.load({ ref: refOf(asset), limit: first, beforeId: after?.id });
       return byId(page);
     },
