@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixtures, register } from './helpers/fixtures.js';
 import { gql, type GraphQLResponse } from './helpers/graphql.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
@@ -27,6 +27,8 @@ afterAll(async () => {
   await t?.close();
   await new Promise((resolve) => receiver?.close(resolve));
 });
+
+afterEach(() => vi.useRealTimers());
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
@@ -105,6 +107,25 @@ describe('deprecateAsset', () => {
     const res = await gql(t, deprecate, { ref: 'model:ghost', input: { reason: 'x' } });
     expect(res.data).toBeNull();
     expect(onlyError(res)).toMatchObject({ message: 'model:ghost does not exist', extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it('after the sunset, a new dependency on the asset is refused with CONFLICT naming the replacement', async () => {
+    await register(t, [{ ref: 'source:old' }, { ref: 'source:new' }]);
+    const tomorrow = day(1);
+    const res = await gql(t, deprecate, { ref: 'source:old', input: { reason: 'old', replacedBy: 'source:new', sunsetAt: tomorrow } });
+    expect(res.errors).toBeUndefined();
+    // Three days on, the sunset has passed.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3 * 86_400_000);
+    const refused = await gql(t, `mutation { upsertAsset(ref: "feature:too_late", input: { owner: "ml", dependsOn: [{ ref: "source:old" }] }) { status } }`);
+    expect(refused.data).toBeNull();
+    const error = onlyError(refused);
+    expect(error.extensions!.code).toBe('CONFLICT');
+    expect(error.message).toContain('source:new');
+    expect(error.extensions!.details.refused).toEqual([
+      expect.objectContaining({ dependency: 'source:old', sunsetAt: tomorrow, replacedBy: 'source:new' }),
+    ]);
+    expect((await t.http.get('/v1/assets/feature/too_late')).status).toBe(404);
   });
 });
 
