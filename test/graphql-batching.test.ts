@@ -48,6 +48,42 @@ async function countStatements(first: number, filter?: { kind: string }) {
   return { count: statements.length, assets: nodes.length, edges };
 }
 
+describe('listing assets with their history', () => {
+  const withHistory = `query ($first: Int!, $filter: AssetFilter) {
+    assets(first: $first, filter: $filter) { edges { node { ref history(first: 2) { items { action revision } pageInfo { hasNextPage } } } } }
+  }`;
+  const count = async (first: number, filter?: { kind: string }) => {
+    statements.length = 0;
+    const res = await gql(t, withHistory, { first, filter });
+    expect(res.errors).toBeUndefined();
+    return { count: statements.length, nodes: res.data.assets.edges.map((e: { node: any }) => e.node) };
+  };
+
+  it('costs one statement for every asset of the page, not one per asset', async () => {
+    await t.container.graph.fresh();
+    statements.length = 0;
+    await gql(t, `query { assets(first: 100) { edges { node { ref } } } }`);
+    const bare = statements.length;
+    const few = await count(5, { kind: 'feature' });
+    const all = await count(100);
+    console.log(`GraphQL listing with history: 5 features -> ${few.count} SQL statements, 100 assets -> ${all.count} (without history: ${bare})`);
+    expect(all.nodes).toHaveLength(100);
+    expect(all.nodes.every((n: any) => n.history.items.length === 1 && n.history.items[0].action === 'create')).toBe(true);
+    expect(all.count).toBe(bare + 1);
+    expect(few.count).toBe(all.count);
+  });
+
+  it('one operation may ask for 10,000 history entries, however first was passed', async () => {
+    const query = `query ($n: Int!) { assets(first: 100) { edges { node { history(first: $n) { items { revision } } } } } }`;
+    expect((await gql(t, query, { n: 100 })).errors).toBeUndefined();
+    const res = await gql(t, query, { n: 101 });
+    const errors = res.errors ?? [];
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0].message).toMatch(/History limit of 10000 entries per operation exceeded/);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'maxHistoryItems' });
+  });
+});
+
 describe('listing assets with their direct dependencies and dependents', () => {
   it('100 assets with 220 dependencies (each with its asset) and their dependents: a handful of SQL statements', async () => {
     const all = await countStatements(100);

@@ -18,11 +18,14 @@ export interface GraphQLContext {
   afterWrite(): void;
   /** Counts one closure computation; past the operation's allowance it refuses. */
   traversal(): void;
+  /** Counts the history entries one `history` field may return; past the operation's allowance it refuses. */
+  historyItems(first: number): void;
 }
 
 export function createContext(c: Container, request: FastifyRequest): GraphQLContext {
   let index: Promise<ClosureIndex> | null = null;
   let traversals = 0;
+  let historyItems = 0;
   const context: GraphQLContext = {
     c,
     loaders: createLoaders(c),
@@ -37,6 +40,13 @@ export function createContext(c: Container, request: FastifyRequest): GraphQLCon
         throw new GraphQLError(
           `Closure limit of ${GRAPHQL_LIMITS.maxTraversals} per operation exceeded (upstream, downstream, consumers, impact).`,
           { extensions: { code: LIMIT_CODE, limit: 'maxTraversals' } },
+        );
+    },
+    historyItems(first) {
+      if ((historyItems += first) > GRAPHQL_LIMITS.maxHistoryItems)
+        throw new GraphQLError(
+          `History limit of ${GRAPHQL_LIMITS.maxHistoryItems} entries per operation exceeded (the sum of history's first); ask for fewer.`,
+          { extensions: { code: LIMIT_CODE, limit: 'maxHistoryItems' } },
         );
     },
   };

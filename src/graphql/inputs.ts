@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { assetBodySchema, batchBodySchema } from '../domain/asset-schemas.js';
 import { InputError } from '../domain/errors.js';
 import { kindSchema, refSchema } from '../domain/model.js';
+import { deprecateBodySchema, reinstateBodySchema } from '../domain/deprecation.js';
+import { usageBodySchema } from '../domain/usage-schemas.js';
+import { historyQuerySchema, notificationQuerySchema } from '../http/deprecation-schemas.js';
 import { toFieldIssues } from '../http/error-handler.js';
+import { undeclaredQuerySchema } from '../http/routes/usage-routes.js';
 import { closureCursor, closureQuerySchema, deleteQuerySchema, limitSchema, listQuerySchema } from '../http/schemas.js';
 
 /**
@@ -48,6 +52,42 @@ export const deleteAssetArgs = z.object({
   force: z.boolean().default(false),
   reason: deleteQuerySchema.shape.reason,
 });
+
+export const historyArgs = z.object({ first: historyQuerySchema.shape.limit, after: historyQuerySchema.shape.cursor });
+export const refHistoryArgs = historyArgs.extend({ ref: refSchema });
+
+export const notificationsArgs = z.object({
+  filter: notificationQuerySchema.pick({ state: true, asset: true, consumer: true }).strict().optional(),
+  first: notificationQuerySchema.shape.limit,
+  after: notificationQuerySchema.shape.cursor,
+});
+
+export const deprecateAssetArgs = z.object({ ref: refSchema, input: deprecateBodySchema });
+
+export const reinstateAssetArgs = reinstateBodySchema.extend({ ref: refSchema });
+
+export const recordUsageArgs = usageBodySchema;
+
+export const undeclaredConsumersArgs = z.object({
+  asset: undeclaredQuerySchema.shape.asset,
+  since: undeclaredQuerySchema.shape.since,
+  first: undeclaredQuerySchema.shape.limit,
+  after: undeclaredQuerySchema.shape.cursor,
+});
+
+/**
+ * A service names the fields of the body it was given (`replacedBy`); GraphQL nests that
+ * body under an argument (`input`), so its issues are re-rooted there.
+ */
+export async function underArgument<T>(argument: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const issues = error.issues.map((issue) => ({ ...issue, field: `${argument}.${issue.field}` }));
+    throw new InputError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+  }
+}
 
 /**
  * In GraphQL an explicit null for an optional input means "no value", which zod spells

@@ -1,9 +1,10 @@
 import { GraphQLError } from 'graphql';
-import { JSONObjectResolver } from 'graphql-scalars';
+import { JSONObjectResolver, JSONResolver } from 'graphql-scalars';
 import type { AssetView, DependencyEdge } from '../domain/asset.js';
 import { ConflictError } from '../domain/errors.js';
 import type { Direction } from '../graph/closure-index.js';
 import { encodeCursor } from '../http/cursor.js';
+import type { HistoryPage } from '../services/history-service.js';
 import type { ClosureItem, ImpactReport } from '../services/lineage-service.js';
 import type { GraphQLContext } from './context.js';
 import { domainExtensions } from './errors.js';
@@ -13,8 +14,16 @@ import {
   closureArgs,
   consumersArgs,
   deleteAssetArgs,
+  deprecateAssetArgs,
+  historyArgs,
   impactArgs,
+  notificationsArgs,
   parseArgs,
+  recordUsageArgs,
+  refHistoryArgs,
+  reinstateAssetArgs,
+  undeclaredConsumersArgs,
+  underArgument,
   upsertAssetArgs,
   upsertAssetsArgs,
 } from './inputs.js';
@@ -37,6 +46,12 @@ async function closure(asset: AssetView, direction: Direction, args: Args, ctx: 
   return { ...page, pageInfo: pageInfo(page.nextCursor) };
 }
 
+/** History and notifications page by the id of the last item shown, as REST does. */
+const byId = (page: { items: unknown[]; nextBeforeId: number | null }) => ({
+  items: page.items,
+  pageInfo: pageInfo(page.nextBeforeId ? { id: page.nextBeforeId } : null),
+});
+
 const withEncodedCursor = (impact: ImpactReport) => ({
   ...impact,
   nextCursor: impact.nextCursor ? encodeCursor(impact.nextCursor) : null,
@@ -49,6 +64,7 @@ const withEncodedCursor = (impact: ImpactReport) => ({
  */
 export const resolvers = {
   JSONObject: JSONObjectResolver,
+  JSON: JSONResolver,
 
   Query: {
     async asset(_: unknown, args: Args, ctx: GraphQLContext) {
@@ -68,6 +84,33 @@ export const resolvers = {
         edges,
         pageInfo: { hasNextPage: items.length > first, endCursor: edges.at(-1)?.cursor ?? null },
       };
+    },
+
+    async history(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { ref, first, after } = parseArgs(refHistoryArgs, args);
+      ctx.historyItems(first);
+      return byId(await ctx.c.history.list(ref, { limit: first, beforeId: after?.id }));
+    },
+
+    async undeclaredConsumers(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { asset, since, first, after } = parseArgs(undeclaredConsumersArgs, args);
+      const rows = await ctx.c.usage.undeclared({
+        asset,
+        since,
+        limit: first + 1,
+        after: after ? { assetId: after.a, identity: after.i } : undefined,
+      });
+      const page = rows.slice(0, first);
+      const last = page.at(-1);
+      return {
+        items: page,
+        pageInfo: pageInfo(rows.length > first && last ? { a: last.assetId, i: last.identity } : null),
+      };
+    },
+
+    async notifications(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { filter, first, after } = parseArgs(notificationsArgs, args);
+      return byId(await ctx.c.notifications.list({ ...filter, limit: first, beforeId: after?.id }));
     },
   },
 
@@ -106,6 +149,27 @@ export const resolvers = {
       ctx.afterWrite();
       return { ref: `${ref.kind}:${ref.name}`, deleted: true };
     },
+
+    async deprecateAsset(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { ref, input } = parseArgs(deprecateAssetArgs, args);
+      const result = await underArgument('input', () => ctx.c.deprecations.deprecate(ref, input, ctx.actor()));
+      ctx.afterWrite();
+      remember(ctx, [result.asset]);
+      return result;
+    },
+
+    async reinstateAsset(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { ref, ...body } = parseArgs(reinstateAssetArgs, args);
+      const asset = await ctx.c.deprecations.reinstate(ref, body, ctx.actor());
+      ctx.afterWrite();
+      remember(ctx, [asset]);
+      return asset;
+    },
+
+    async recordUsage(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { events } = parseArgs(recordUsageArgs, args);
+      return ctx.c.usage.ingest(events);
+    },
   },
 
   Asset: {
@@ -139,6 +203,14 @@ export const resolvers = {
       ctx.traversal();
       const report = await ctx.c.lineage.impact(refOf(asset), { limit: first, after });
       return { ...report, pageInfo: pageInfo(report.nextCursor) };
+    },
+
+    /** Batched: a list of assets asking for their history costs one statement, not one per asset. */
+    async history(asset: AssetView, args: Args, ctx: GraphQLContext) {
+      const { first, after } = parseArgs(historyArgs, args);
+      ctx.historyItems(first);
+      const page: HistoryPage = await ctx.loaders.history.load({ ref: refOf(asset), limit: first, beforeId: after?.id });
+      return byId(page);
     },
   },
 

@@ -9,6 +9,11 @@ export const typeDefs = /* GraphQL */ `
   """
   scalar JSONObject
 
+  """
+  Any JSON value (a history entry's before and after).
+  """
+  scalar JSON
+
   enum Kind {
     source
     feature
@@ -52,6 +57,21 @@ export const typeDefs = /* GraphQL */ `
     downstream
   }
 
+  enum HistoryAction {
+    create
+    update
+    deprecate
+    reinstate
+    delete
+  }
+
+  enum NotificationState {
+    pending
+    delivered
+    failing
+    given_up
+  }
+
   enum WriteStatus {
     created
     updated
@@ -63,6 +83,12 @@ export const typeDefs = /* GraphQL */ `
     asset(ref: String!): Asset
     "Assets ordered by kind then name, filtered, paged by cursor (first: 1-1000, default 100)."
     assets(filter: AssetFilter, first: Int = 100, after: String): AssetConnection!
+    "The recorded changes of a ref, newest first; readable after the asset is deleted. NOT_FOUND only if it never existed."
+    history(ref: String!, first: Int = 100, after: String): History!
+    "Identities that read an asset without a direct declared dependency on it, by asset then identity. since: a date or date-time."
+    undeclaredConsumers(asset: String, since: String, first: Int = 100, after: String): UndeclaredConsumers!
+    "Webhook notices (deprecations) and how their delivery is going, newest first."
+    notifications(filter: NotificationFilter, first: Int = 100, after: String): Notifications!
   }
 
   type Mutation {
@@ -72,6 +98,12 @@ export const typeDefs = /* GraphQL */ `
     upsertAssets(assets: [BatchAssetInput!]!): UpsertAssetsResult!
     "Refused with CONFLICT (the impact report in extensions.impact) while anything depends on it, unless force with a reason."
     deleteAsset(ref: String!, force: Boolean = false, reason: String): DeleteAssetResult!
+    "Marks the asset deprecated and queues a webhook notice to every affected consumer with sla.notify. The same values again change nothing."
+    deprecateAsset(ref: String!, input: DeprecateInput!): DeprecateAssetResult!
+    "Clears the deprecation; lifecycle experimental or production (default). CONFLICT when the asset is not deprecated."
+    reinstateAsset(ref: String!, lifecycle: Lifecycle, reason: String): Asset!
+    "Observed reads, summed per (identity, asset). One bad event (an unknown asset, say) refuses them all, named events[i].field."
+    recordUsage(events: [UsageEventInput!]!): UsageReceipt!
   }
 
   type Asset {
@@ -109,6 +141,8 @@ export const typeDefs = /* GraphQL */ `
     consumers(depth: Int, first: Int = 100, after: String): Consumers!
     "Pre-deletion impact check: what breaks and whom to tell."
     impact(first: Int = 100, after: String): Impact!
+    "Every create, update, deprecation, reinstatement and deletion, newest first."
+    history(first: Int = 100, after: String): History!
   }
 
   type Dependency {
@@ -224,6 +258,106 @@ export const typeDefs = /* GraphQL */ `
     consumers: [ConsumerItem!]!
     owners: [String!]!
     pageInfo: PageInfo!
+  }
+
+  type FieldChange {
+    field: String!
+    before: JSON
+    after: JSON
+  }
+
+  type HistoryEntry {
+    action: HistoryAction!
+    actor: String!
+    at: String!
+    revision: Int!
+    changes: [FieldChange!]!
+    reason: String
+  }
+
+  type History {
+    items: [HistoryEntry!]!
+    pageInfo: PageInfo!
+  }
+
+  type UndeclaredConsumer {
+    identity: String!
+    "The ref read."
+    asset: String!
+    firstSeen: String!
+    lastSeen: String!
+    "All-time reads, also when since is given."
+    count: Int!
+  }
+
+  type UndeclaredConsumers {
+    items: [UndeclaredConsumer!]!
+    pageInfo: PageInfo!
+  }
+
+  input NotificationFilter {
+    state: NotificationState
+    "Only notices about this asset, kind:name."
+    asset: String
+    "Only notices to this consumer, consumer:name."
+    consumer: String
+  }
+
+  type Notification {
+    id: Int!
+    event: String!
+    asset: String!
+    consumer: String!
+    url: String!
+    state: NotificationState!
+    attempts: Int!
+    lastError: String
+    nextAttemptAt: String
+    deliveredAt: String
+    createdAt: String!
+  }
+
+  type Notifications {
+    items: [Notification!]!
+    pageInfo: PageInfo!
+  }
+
+  "The body of POST /v1/assets/{kind}/{name}/deprecate."
+  input DeprecateInput {
+    reason: String!
+    "The asset to use instead, kind:name; it must exist."
+    replacedBy: String
+    "The last day (UTC, YYYY-MM-DD) new dependencies are accepted; not in the past for a new deprecation."
+    sunsetAt: String
+  }
+
+  type DeprecateAssetResult {
+    asset: Asset!
+    "Every consumer transitively downstream, with contact, SLA and one path."
+    affectedConsumers: [ConsumerItem!]!
+    "Webhook notices queued by this call (0 when nothing changed)."
+    notificationsQueued: Int!
+  }
+
+  "One observed read, as an event of POST /v1/usage."
+  input UsageEventInput {
+    "A registered consumer's name, one of its API keys, or any other identity."
+    consumer: String!
+    "The ref read, kind:name; it must exist."
+    asset: String!
+    "When it happened (ISO 8601 with a zone); default now."
+    at: String
+    "How many reads it stands for; default 1."
+    count: Int
+  }
+
+  type UsageReceipt {
+    "Events accepted."
+    events: Int!
+    "Reads they stand for (the sum of their counts): a whole number, Float because it may pass Int's 32 bits."
+    reads: Float!
+    "Distinct (identity, asset) pairs they were added to."
+    pairs: Int!
   }
 
   input SlaInput {

@@ -51,6 +51,33 @@ export class HistoryRepository {
     );
   }
 
+  /**
+   * The newest `limit` records of each ref (after `beforeId`), in one statement: one
+   * index range scan per ref, so listing many assets with their history is not a
+   * query per asset. Each ref's records come newest first.
+   */
+  async listMany(refs: Ref[], limit: number, beforeId?: number): Promise<Map<string, HistoryRecord[]>> {
+    const byRef = new Map<string, HistoryRecord[]>(refs.map((ref) => [`${ref.kind}:${ref.name}`, []]));
+    if (refs.length === 0) return byRef;
+    const rows = await this.db.$queryRawUnsafe<(RawHistory & { kind: string; name: string })[]>(
+      `SELECT r.kind, r.name, h.id, h.action, h.actor, h.at, h.revision, h.changes, h.reason
+         FROM unnest($1::text[], $2::text[]) AS r(kind, name)
+        CROSS JOIN LATERAL (
+              SELECT id, action, actor, at, revision, changes, reason
+                FROM asset_history
+               WHERE kind = r.kind AND name = r.name AND ($3::bigint IS NULL OR id < $3::bigint)
+               ORDER BY id DESC
+               LIMIT $4) h
+        ORDER BY h.id DESC`,
+      refs.map((ref) => ref.kind),
+      refs.map((ref) => ref.name),
+      beforeId ?? null,
+      limit,
+    );
+    for (const row of rows) byRef.get(`${row.kind}:${row.name}`)?.push(toRecord(row));
+    return byRef;
+  }
+
   /** Newest first; `beforeId` continues a previous page. */
   async list(ref: Ref, limit: number, beforeId?: number): Promise<HistoryRecord[]> {
     const rows = await this.db.assetHistory.findMany({
@@ -58,14 +85,28 @@ export class HistoryRepository {
       orderBy: { id: 'desc' },
       take: limit,
     });
-    return rows.map((row) => ({
-      id: Number(row.id),
-      action: row.action as HistoryAction,
-      actor: row.actor,
-      at: row.at.toISOString(),
-      revision: row.revision,
-      changes: row.changes as unknown as FieldChange[],
-      reason: row.reason,
-    }));
+    return rows.map(toRecord);
   }
+}
+
+interface RawHistory {
+  id: bigint;
+  action: string;
+  actor: string;
+  at: Date;
+  revision: number;
+  changes: unknown;
+  reason: string | null;
+}
+
+function toRecord(row: RawHistory): HistoryRecord {
+  return {
+    id: Number(row.id),
+    action: row.action as HistoryAction,
+    actor: row.actor,
+    at: new Date(row.at).toISOString(),
+    revision: row.revision,
+    changes: row.changes as FieldChange[],
+    reason: row.reason,
+  };
 }

@@ -20,10 +20,23 @@ export class HistoryService {
     const rows = await this.uow.read.history.list(ref, query.limit + 1, query.beforeId);
     if (rows.length === 0 && query.beforeId === undefined)
       throw new NotFoundError(`${formatRef(ref)} has no history: it never existed`);
-    const page = rows.slice(0, query.limit);
-    return {
-      items: page.map(({ id: _id, ...entry }) => entry),
-      nextBeforeId: rows.length > query.limit ? page[page.length - 1].id : null,
-    };
+    return toPage(rows, query.limit);
   }
+
+  /**
+   * The same page for many refs at once (GraphQL's `Asset.history` across a list), keyed
+   * by `kind:name`. The refs are assets being shown, so none is an error when empty.
+   */
+  async listMany(refs: Ref[], query: { limit: number; beforeId?: number }): Promise<Map<string, HistoryPage>> {
+    const rows = await this.uow.read.history.listMany(refs, query.limit + 1, query.beforeId);
+    return new Map([...rows].map(([ref, records]) => [ref, toPage(records, query.limit)]));
+  }
+}
+
+function toPage(rows: HistoryRecord[], limit: number): HistoryPage {
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map(({ id: _id, ...entry }) => entry),
+    nextBeforeId: rows.length > limit ? page[page.length - 1].id : null,
+  };
 }

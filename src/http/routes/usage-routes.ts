@@ -7,7 +7,7 @@ import { cursorSchema, encodeCursor } from '../cursor.js';
 import { errorResponseSchema, limitSchema } from '../schemas.js';
 import { undeclaredListSchema, usageReceiptSchema } from '../usage-responses.js';
 
-const undeclaredQuerySchema = z
+export const undeclaredQuerySchema = z
   .object({
     asset: refSchema.optional().describe('only readers of this asset'),
     since: sinceSchema.optional(),
