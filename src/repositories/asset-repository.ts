@@ -104,19 +104,20 @@ export interface AssetRecord extends Annotations {
   name: string;
 }
 
-/** An edge to write: to a stored asset by id, or to one created in the same write by its index. */
 export interface EdgeWrite {
-  dependencyId: number | null;
-  dependencyOrd: number | null;
+  dependencyId: number;
   pinnedVersion: string | null;
   importance: number | null;
   note: string | null;
 }
 
 export interface AssetWrite {
+  /** The stored asset's id, or one from allocateIds for a creation. */
+  id: number;
+  existed: boolean;
   record: AssetRecord;
-  /** The stored asset's id, or null for a creation. */
-  existingId: number | null;
+  /** The revision it will have: 1, or the stored one + 1 (exact under the write lock). */
+  revision: number;
   edges: EdgeWrite[];
   action: 'create' | 'update';
   changes: FieldChange[];
@@ -129,8 +130,6 @@ export interface WrittenAsset {
   revision: number;
   createdAt: Date | string;
   updatedAt: Date | string;
-  /** Its entry in the graph change log, where the write made one. */
-  seq?: string;
 }
 
 export interface AssetListQuery {
@@ -233,16 +232,31 @@ export class AssetRepository {
     return rows.map(toAsset);
   }
 
+  /** Ids for assets about to be created, so that one statement can write them and their edges. */
+  async allocateIds(count: number): Promise<number[]> {
+    if (count === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<{ id: number }[]>(
+      "SELECT nextval(pg_get_serial_sequence('assets', 'id'))::int AS id FROM generate_series(1, $1)",
+      count,
+    );
+    return rows.map((row) => row.id).sort((a, b) => a - b);
+  }
+
   /**
-   * Stores a set of created and changed assets in one statement: the assets (a changed
-   * one gets revision + 1), their edges (old ones not listed are dropped), the graph
-   * change log and the history entries. One round trip per request, however large the
-   * batch; it must run in the transaction that holds the graph write lock.
+   * Stores created and changed assets: the assets (a changed one gets revision + 1), their
+   * whole edge sets, the graph change log and the history entries. Every id is known up
+   * front (see allocateIds), so the statement has no joins for the planner to misjudge,
+   * and a batch of thousands costs one round trip (two when it changes stored assets). It
+   * must run in the transaction that holds the graph write lock, which also makes the
+   * log entries it appends consecutive.
    */
-  async write(writes: AssetWrite[], actor: string): Promise<WrittenAsset[]> {
-    if (writes.length === 0) return [];
-    const assets = writes.map(({ record: r, action, changes }, i) => ({
-      ord: i + 1,
+  async write(writes: AssetWrite[], actor: string): Promise<{ rows: WrittenAsset[]; firstSeq: number }> {
+    if (writes.length === 0) return { rows: [], firstSeq: 0 };
+    const existing = writes.flatMap((w) => (w.existed ? [w.id] : []));
+    if (existing.length > 0)
+      await this.db.$executeRawUnsafe('DELETE FROM dependencies WHERE dependent_id = ANY($1::int[])', existing);
+    const assets = writes.map(({ id, record: r, revision, action, changes }) => ({
+      id,
       kind: r.kind,
       name: r.name,
       owner: r.owner,
@@ -257,85 +271,67 @@ export class AssetRepository {
       contact: r.contact,
       sla: r.sla,
       metadata: r.metadata,
+      revision,
       action,
       changes,
     }));
     // Edges as parallel typed arrays: cheaper to send and unpack than JSON at millions of rows.
-    const dependentOrd: number[] = [];
-    const dependencyId: (number | null)[] = [];
-    const dependencyOrd: (number | null)[] = [];
+    const from: number[] = [];
+    const to: number[] = [];
     const pinned: (string | null)[] = [];
     const importance: (number | null)[] = [];
     const note: (string | null)[] = [];
-    writes.forEach((w, i) => {
+    for (const w of writes)
       for (const e of w.edges) {
-        dependentOrd.push(i + 1);
-        dependencyId.push(e.dependencyId);
-        dependencyOrd.push(e.dependencyOrd === null ? null : e.dependencyOrd + 1);
+        from.push(w.id);
+        to.push(e.dependencyId);
         pinned.push(e.pinnedVersion);
         importance.push(e.importance);
         note.push(e.note);
       }
-    });
-    const existingIds = writes.flatMap((w) => (w.existingId === null ? [] : [w.existingId]));
-    return this.db.$queryRawUnsafe<WrittenAsset[]>(
+    const rows = await this.db.$queryRawUnsafe<(WrittenAsset & { firstSeq: string })[]>(
       `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord int, kind text, name text, owner text,
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id int, kind text, name text, owner text,
                 description text, lifecycle text, tags text[], platforms text[], domains text[], value_type text,
-                stability text, access_policy text, contact text, sla jsonb, metadata jsonb, action text,
-                changes jsonb)
+                stability text, access_policy text, contact text, sla jsonb, metadata jsonb, revision int,
+                action text, changes jsonb)
        ),
        up AS (
-         INSERT INTO assets AS a (kind, name, owner, description, lifecycle, tags, platforms, domains,
-                                  value_type, stability, access_policy, contact, sla, metadata)
-         SELECT kind, name, owner, description, lifecycle, tags, platforms, domains,
-                value_type, stability, access_policy, contact, sla, metadata
-           FROM input ORDER BY ord
+         INSERT INTO assets AS a (id, kind, name, owner, description, lifecycle, tags, platforms, domains,
+                                  value_type, stability, access_policy, contact, sla, metadata, revision)
+         OVERRIDING SYSTEM VALUE
+         SELECT id, kind, name, owner, description, lifecycle, tags, platforms, domains,
+                value_type, stability, access_policy, contact, sla, metadata, revision
+           FROM input
          ON CONFLICT (kind, name) DO UPDATE SET
            owner = EXCLUDED.owner, description = EXCLUDED.description, lifecycle = EXCLUDED.lifecycle,
            tags = EXCLUDED.tags, platforms = EXCLUDED.platforms, domains = EXCLUDED.domains,
            value_type = EXCLUDED.value_type, stability = EXCLUDED.stability,
            access_policy = EXCLUDED.access_policy, contact = EXCLUDED.contact, sla = EXCLUDED.sla,
-           metadata = EXCLUDED.metadata, revision = a.revision + 1, updated_at = now()
+           metadata = EXCLUDED.metadata, revision = EXCLUDED.revision, updated_at = now()
          RETURNING a.id, a.kind, a.name, a.revision, a.created_at, a.updated_at
        ),
-       written AS (SELECT input.ord, input.action, input.changes, up.* FROM up JOIN input USING (kind, name)),
-       edges AS (
-         SELECT d.id AS dependent_id, COALESCE(e.dependency_id, t.id) AS dependency_id,
-                e.pinned_version, e.importance, e.note
-           FROM unnest($2::int[], $3::int[], $4::int[], $5::text[], $6::float8[], $7::text[])
-                AS e(dependent_ord, dependency_id, dependency_ord, pinned_version, importance, note)
-           JOIN written d ON d.ord = e.dependent_ord
-           LEFT JOIN written t ON t.ord = e.dependency_ord
-       ),
-       dropped AS (
-         DELETE FROM dependencies x
-          WHERE x.dependent_id = ANY($8::int[])
-            AND NOT EXISTS (SELECT 1 FROM edges n WHERE n.dependent_id = x.dependent_id AND n.dependency_id = x.dependency_id)
-       ),
-       kept AS (
+       linked AS (
          INSERT INTO dependencies (dependent_id, dependency_id, pinned_version, importance, note)
-         SELECT * FROM edges
-         ON CONFLICT (dependent_id, dependency_id) DO UPDATE SET pinned_version = EXCLUDED.pinned_version,
-           importance = EXCLUDED.importance, note = EXCLUDED.note
+         SELECT * FROM unnest($2::int[], $3::int[], $4::text[], $5::float8[], $6::text[])
        ),
-       logged AS (INSERT INTO graph_changes (asset_id) SELECT id FROM written ORDER BY ord RETURNING seq, asset_id),
+       logged AS (INSERT INTO graph_changes (asset_id) SELECT id FROM input RETURNING seq),
        recorded AS (
          INSERT INTO asset_history (asset_id, kind, name, action, actor, revision, changes)
-         SELECT id, kind, name, action, $9, revision, changes FROM written ORDER BY ord
+         SELECT id, kind, name, action, $7, revision, changes FROM input
        )
-       SELECT w.id, w.kind, w.name, w.revision, w.created_at AS "createdAt", w.updated_at AS "updatedAt", l.seq::text AS seq
-         FROM written w JOIN logged l ON l.asset_id = w.id ORDER BY w.ord`,
+       SELECT id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt",
+              (SELECT min(seq) FROM logged)::text AS "firstSeq"
+         FROM up`,
       JSON.stringify(assets),
-      dependentOrd,
-      dependencyId,
-      dependencyOrd,
+      from,
+      to,
       pinned,
       importance,
       note,
-      existingIds,
       actor,
     );
+    return { rows, firstSeq: Number(rows[0]?.firstSeq ?? 0) };
   }
 
   /** Direct dependents, read in the database: exact inside the write transaction. */

@@ -196,14 +196,17 @@ export class AssetService {
         return { item, key, before, annotations, edges, dependsOn, changes };
       });
       const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
-      // Assets created by this write have no id yet: their edges point at them by position.
-      const changedIndex = new Map(changed.map((plan, i) => [plan.key, i]));
+      const newIds = await store.assets.allocateIds(changed.filter((plan) => !plan.before).length);
+      const ids = new Map(resolved);
+      let next = 0;
+      for (const plan of changed) if (!plan.before) ids.set(plan.key, newIds[next++]);
       const writes = changed.map((plan): AssetWrite => ({
+        id: ids.get(plan.key)!,
+        existed: plan.before !== null,
         record: { kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations },
-        existingId: plan.before?.id ?? null,
+        revision: (plan.before?.revision ?? 0) + 1,
         edges: plan.edges.map((edge) => ({
-          dependencyId: resolved.get(edge.key) ?? null,
-          dependencyOrd: resolved.has(edge.key) ? null : changedIndex.get(edge.key)!,
+          dependencyId: ids.get(edge.key)!,
           pinnedVersion: edge.pinnedVersion,
           importance: edge.importance,
           note: edge.note,
@@ -211,18 +214,19 @@ export class AssetService {
         action: plan.before ? 'update' : 'create',
         changes: plan.changes,
       }));
-      const rows = new Map((await store.assets.write(writes, options.actor)).map((row) => [formatRef(row), row]));
-      for (const plan of changed) {
-        const row = rows.get(plan.key)!;
+      const written = await store.assets.write(writes, options.actor);
+      const rows = new Map(written.rows.map((row) => [formatRef(row), row]));
+      // The log entries of this write are consecutive, one per written asset.
+      writes.forEach((w, i) =>
         committed.push({
-          seq: Number(row.seq),
-          id: row.id,
-          kind: row.kind,
-          name: row.name,
-          owner: plan.annotations.owner,
-          dependsOn: plan.edges.map((edge) => resolved.get(edge.key) ?? rows.get(edge.key)!.id),
-        });
-      }
+          seq: written.firstSeq + i,
+          id: w.id,
+          kind: w.record.kind,
+          name: w.record.name,
+          owner: w.record.owner,
+          dependsOn: w.edges.map((e) => e.dependencyId),
+        }),
+      );
       return plans.map((plan): WriteResult => {
         const row = rows.get(plan.key);
         const asset: Asset = row
