@@ -22,6 +22,10 @@ describe('health and documentation', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.ready).toBe(false);
     expect(ready.body.checks.database).toMatch(/^unreachable/);
+    // A read must not answer from an index it cannot bring up to date: 503, not stale data.
+    const read = await t.http.get('/v1/assets/source/anything/downstream');
+    expect(read.status).toBe(503);
+    expect(read.body.error.code).toBe('UNAVAILABLE');
   });
 
   it('serves the OpenAPI document generated from the zod schemas, and its page', async () => {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { FINDING_TYPES, SEVERITIES } from '../domain/finding.js';
+import { findingsQuerySchema } from '../http/routes/findings-routes.js';
 import { assetBodySchema, batchBodySchema } from '../domain/asset-schemas.js';
 import { InputError } from '../domain/errors.js';
 import { kindSchema, refSchema } from '../domain/model.js';
@@ -67,6 +69,20 @@ export const deprecateAssetArgs = z.object({ ref: refSchema, input: deprecateBod
 export const reinstateAssetArgs = reinstateBodySchema.extend({ ref: refSchema });
 
 export const recordUsageArgs = usageBodySchema;
+
+export const findingsArgs = z.object({
+  filter: z
+    .object({
+      types: z.array(z.enum(FINDING_TYPES)).min(1).optional(),
+      severities: z.array(z.enum(SEVERITIES)).min(1).optional(),
+      asset: findingsQuerySchema.shape.asset,
+      owner: findingsQuerySchema.shape.owner,
+    })
+    .strict()
+    .optional(),
+  first: findingsQuerySchema.shape.limit,
+  after: findingsQuerySchema.shape.cursor,
+});
 
 export const undeclaredConsumersArgs = z.object({
   asset: undeclaredQuerySchema.shape.asset,

@@ -23,6 +23,7 @@ import {
   refHistoryArgs,
   reinstateAssetArgs,
   undeclaredConsumersArgs,
+  findingsArgs,
   underArgument,
   upsertAssetArgs,
   upsertAssetsArgs,
@@ -106,6 +107,19 @@ export const resolvers = {
         items: page,
         pageInfo: pageInfo(rows.length > first && last ? { a: last.assetId, i: last.identity } : null),
       };
+    },
+
+    async findings(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { filter, first, after } = parseArgs(findingsArgs, args);
+      const page = await ctx.c.findings.list({
+        types: filter?.types ? new Set(filter.types) : undefined,
+        severities: filter?.severities ? new Set(filter.severities) : undefined,
+        asset: filter?.asset,
+        owner: filter?.owner,
+        limit: first,
+        after,
+      });
+      return { items: page.items, total: page.total, pageInfo: pageInfo(page.nextCursor) };
     },
 
     async notifications(_: unknown, args: Args, ctx: GraphQLContext) {

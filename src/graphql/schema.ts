@@ -89,6 +89,55 @@ export const typeDefs = /* GraphQL */ `
     undeclaredConsumers(asset: String, since: String, first: Int = 100, after: String): UndeclaredConsumers!
     "Webhook notices (deprecations) and how their delivery is going, newest first."
     notifications(filter: NotificationFilter, first: Int = 100, after: String): Notifications!
+    "ML technical-debt findings, ordered by type then by the assets named (see docs/findings.md)."
+    findings(filter: FindingFilter, first: Int = 100, after: String): Findings!
+  }
+
+  enum FindingType {
+    feedback_loop
+    past_sunset_in_use
+    deprecated_in_use
+    platform_mismatch
+    correction_cascade
+    undeclared_consumer
+    unpinned_volatile
+    legacy_feature
+    experimental_in_production
+    domain_mismatch
+    negligible_importance
+    unused
+    missing_annotations
+  }
+
+  enum Severity {
+    info
+    warning
+    error
+  }
+
+  input FindingFilter {
+    types: [FindingType!]
+    severities: [Severity!]
+    "Only findings about this asset, kind:name (NOT_FOUND if it does not exist)."
+    asset: String
+    "Only findings naming an asset of this owner."
+    owner: String
+  }
+
+  type Finding {
+    type: FindingType!
+    severity: Severity!
+    "The assets involved, as refs; a cycle or a chain in order."
+    assets: [String!]!
+    message: String!
+    fix: String!
+  }
+
+  type Findings {
+    items: [Finding!]!
+    "Every finding matching the filter."
+    total: Int!
+    pageInfo: PageInfo!
   }
 
   type Mutation {

@@ -108,7 +108,17 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Errors that mean "the database cannot be reached right now" rather than a bug: refused
+ * or dropped connections, and PostgreSQL's connection-exception (08…), operator-
+ * intervention (57P0…) and missing-database (3D000) codes, however the driver wraps them.
+ */
 function isUnavailable(error: unknown): boolean {
-  const text = String((error as Error)?.message ?? '') + String((error as { code?: string })?.code ?? '');
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect ECONN|P1001|P1017|DatabaseNotReachable/i.test(text);
+  const e = error as { message?: string; code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+  const pgCode = e?.meta?.driverAdapterError?.cause?.originalCode ?? (typeof e?.code === 'string' ? e.code : '');
+  if (/^(08|57P0|3D000)/.test(pgCode)) return true;
+  const text = `${e?.message ?? ''} ${e?.code ?? ''}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect ECONN|P1001|P1017|DatabaseNotReachable|terminating connection|database ".*" does not exist/i.test(
+    text,
+  );
 }
