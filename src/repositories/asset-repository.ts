@@ -19,8 +19,31 @@ type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
  * the planner from flattening the lateral subquery into a hash join over every asset,
  * which it prefers whenever its statistics lag behind a bulk load.
  */
-const BY_REFS = `unnest($1::text[], $2::text[]) AS r(kind, name)
+const byRefs = (kinds: number, names: number) => `unnest($${kinds}::text[], $${names}::text[]) AS r(kind, name)
   CROSS JOIN LATERAL (SELECT * FROM assets WHERE kind = r.kind AND name = r.name LIMIT 1) AS a`;
+const BY_REFS = byRefs(1, 2);
+
+const RESOLVED_COLUMNS = `a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason, a.replaced_by, a.sunset_at::text AS sunset_at`;
+
+interface ResolvedRow {
+  id: number;
+  kind: Kind;
+  name: string;
+  lifecycle: Lifecycle;
+  deprecation_reason: string | null;
+  replaced_by: string | null;
+  sunset_at: string | null;
+}
+
+const toResolved = (row: ResolvedRow): ResolvedRef => ({
+  id: row.id,
+  kind: row.kind,
+  name: row.name,
+  lifecycle: row.lifecycle,
+  deprecationReason: row.deprecation_reason,
+  replacedBy: row.replaced_by,
+  sunsetAt: row.sunset_at,
+});
 
 /**
  * The same row shape as `withDependencies` gives, in one raw statement: the write path
@@ -181,32 +204,42 @@ export class AssetRepository {
   /** Resolves refs to ids in one statement; refs that do not exist are simply absent. */
   async resolve(refs: Ref[]): Promise<ResolvedRef[]> {
     if (refs.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<
-      {
-        id: number;
-        kind: Kind;
-        name: string;
-        lifecycle: Lifecycle;
-        deprecation_reason: string | null;
-        replaced_by: string | null;
-        sunset_at: string | null;
-      }[]
-    >(
-      `SELECT a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason, a.replaced_by, a.sunset_at::text AS sunset_at
-         FROM ${BY_REFS}`,
+    const rows = await this.db.$queryRawUnsafe<ResolvedRow[]>(
+      `SELECT ${RESOLVED_COLUMNS} FROM ${BY_REFS}`,
       refs.map((r) => r.kind),
       refs.map((r) => r.name),
     );
-    return rows.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      name: row.name,
-      lifecycle: row.lifecycle,
-      deprecationReason: row.deprecation_reason,
-      replacedBy: row.replaced_by,
-      sunsetAt: row.sunset_at,
-    }));
+    return rows.map(toResolved);
   }
+
+  /**
+   * Everything a write needs to read, in one round trip: the stored assets it names, the
+   * dependencies it names (resolved), and `idCount` fresh ids for the assets it may create
+   * (unused ones are simply skipped; identity columns may have gaps).
+   */
+  async loadForWrite(
+    items: Ref[],
+    dependencies: Ref[],
+    idCount: number,
+  ): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[] }> {
+    const [row] = await this.db.$queryRawUnsafe<{ existing: AssetRow[]; resolved: ResolvedRow[]; ids: number[] | null }[]>(
+      `SELECT
+         (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (${assetRowsFrom(byRefs(1, 2))}) x) AS existing,
+         (SELECT COALESCE(jsonb_agg(y), '[]'::jsonb) FROM (SELECT ${RESOLVED_COLUMNS} FROM ${byRefs(3, 4)}) y) AS resolved,
+         (SELECT array_agg(nextval(pg_get_serial_sequence('assets', 'id'))::int) FROM generate_series(1, $5)) AS ids`,
+      items.map((r) => r.kind),
+      items.map((r) => r.name),
+      dependencies.map((r) => r.kind),
+      dependencies.map((r) => r.name),
+      idCount,
+    );
+    return {
+      existing: row.existing.map(toAsset),
+      resolved: row.resolved.map(toResolved),
+      freshIds: (row.ids ?? []).sort((a, b) => a - b),
+    };
+  }
+
 
   async list(query: AssetListQuery): Promise<Asset[]> {
     const where: Prisma.AssetWhereInput = {};
@@ -232,20 +265,10 @@ export class AssetRepository {
     return rows.map(toAsset);
   }
 
-  /** Ids for assets about to be created, so that one statement can write them and their edges. */
-  async allocateIds(count: number): Promise<number[]> {
-    if (count === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<{ id: number }[]>(
-      "SELECT nextval(pg_get_serial_sequence('assets', 'id'))::int AS id FROM generate_series(1, $1)",
-      count,
-    );
-    return rows.map((row) => row.id).sort((a, b) => a - b);
-  }
-
   /**
    * Stores created and changed assets: the assets (a changed one gets revision + 1), their
    * whole edge sets, the graph change log and the history entries. Every id is known up
-   * front (see allocateIds), so the statement has no joins for the planner to misjudge,
+   * front (see loadForWrite), so the statement has no joins for the planner to misjudge,
    * and a batch of thousands costs one round trip (two when it changes stored assets). It
    * must run in the transaction that holds the graph write lock, which also makes the
    * log entries it appends consecutive.

@@ -5,7 +5,7 @@ import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
 import { isoTime, type AssetListQuery, type AssetWrite, type ResolvedRef } from '../repositories/asset-repository.js';
 import type { HistoryEntry } from '../repositories/history-repository.js';
-import type { Store, UnitOfWork } from '../repositories/store.js';
+import type { UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
 import type { GraphSync } from '../graph/graph-sync.js';
 import type { NodeState } from '../repositories/graph-repository.js';
@@ -177,11 +177,21 @@ export class AssetService {
     const shapeIssues = this.shapeIssues(items);
     const committed: NodeState[] = [];
     const results = await this.uow.write(async (store) => {
-      const existing = new Map(
-        (await store.assets.findByRefs(items.map((item) => item.ref))).map((asset) => [asset.ref, asset]),
+      const inBatch = new Set(items.map((item) => formatRef(item.ref)));
+      const wanted = new Map<string, Ref>();
+      for (const item of items)
+        for (const spec of item.body.dependsOn ?? []) {
+          const edge = toEdge(spec);
+          if (!inBatch.has(edge.key)) wanted.set(edge.key, edge.ref);
+        }
+      const loaded = await store.assets.loadForWrite(
+        items.map((item) => item.ref),
+        [...wanted.values()],
+        items.length,
       );
+      const existing = new Map(loaded.existing.map((asset) => [asset.ref, asset]));
       shapeIssues.push(...this.lifecycleIssues(items, existing));
-      const { ids: resolved, warnings } = await this.resolveDependencies(store, items, existing, shapeIssues);
+      const { ids: resolved, warnings } = this.resolveDependencies(items, existing, loaded.resolved, shapeIssues);
       if (options.ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, options.ifMatch);
 
       const plans = items.map((item) => {
@@ -196,10 +206,9 @@ export class AssetService {
         return { item, key, before, annotations, edges, dependsOn, changes };
       });
       const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
-      const newIds = await store.assets.allocateIds(changed.filter((plan) => !plan.before).length);
       const ids = new Map(resolved);
       let next = 0;
-      for (const plan of changed) if (!plan.before) ids.set(plan.key, newIds[next++]);
+      for (const plan of changed) if (!plan.before) ids.set(plan.key, loaded.freshIds[next++]);
       const writes = changed.map((plan): AssetWrite => ({
         id: ids.get(plan.key)!,
         existed: plan.before !== null,
@@ -288,22 +297,14 @@ export class AssetService {
    * warning, and refused (409, naming the replacement) once that asset's sunset date has
    * passed. An edge the asset already had is not new: re-sending it is never refused.
    */
-  private async resolveDependencies(
-    store: Store,
+  private resolveDependencies(
     items: WriteItem[],
     existing: Map<string, Asset>,
+    resolved: ResolvedRef[],
     issues: FieldIssue[],
-  ): Promise<{ ids: Map<string, number>; warnings: Map<string, Warning[]> }> {
+  ): { ids: Map<string, number>; warnings: Map<string, Warning[]> } {
     const inBatch = new Set(items.map((item) => formatRef(item.ref)));
-    const wanted = new Map<string, Ref>();
-    for (const item of items)
-      for (const spec of item.body.dependsOn ?? []) {
-        const edge = toEdge(spec);
-        if (!inBatch.has(edge.key)) wanted.set(edge.key, edge.ref);
-      }
-    const found = new Map<string, ResolvedRef>(
-      (await store.assets.resolve([...wanted.values()])).map((r) => [formatRef(r), r]),
-    );
+    const found = new Map<string, ResolvedRef>(resolved.map((r) => [formatRef(r), r]));
     let missing = 0;
     for (const item of items)
       (item.body.dependsOn ?? []).forEach((spec, j) => {
