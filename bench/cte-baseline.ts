@@ -31,6 +31,10 @@ export class CteBaseline {
     return { total: Object.values(countsByKind).reduce((a, b) => a + b, 0), countsByKind };
   }
 
+  async analyze(): Promise<void> {
+    await this.pool.query('ANALYZE assets, dependencies');
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }
