@@ -5,7 +5,7 @@
  */
 import { ClosureIndex } from '../src/graph/closure-index.js';
 import type { Kind } from '../src/domain/model.js';
-import { generateGraph } from './graph-generator.js';
+import { referenceGraph } from './reference-graph.js';
 import { fmt, percentile } from './support.js';
 
 const at = process.argv.indexOf('--scale');
@@ -22,10 +22,10 @@ const idOf = (ref: string) => {
 };
 const heapBefore = process.memoryUsage().heapUsed;
 const started = performance.now();
-for (const batch of generateGraph(scale))
+for (const batch of referenceGraph({ scale }))
   for (const asset of batch) {
     const [kind, name] = asset.ref.split(':') as [Kind, string];
-    index.apply({ seq: 0, id: idOf(asset.ref), kind, name, owner: asset.owner, dependsOn: asset.dependsOn.map(idOf) });
+    index.apply({ seq: 0, id: idOf(asset.ref), kind, name, owner: asset.owner, dependsOn: (asset.dependsOn ?? []).map((d) => idOf(typeof d === 'string' ? d : d.ref)) });
   }
 const buildMs = performance.now() - started;
 global.gc?.();

@@ -1,4 +1,4 @@
-import type { GeneratedAsset } from './graph-generator.js';
+import type { BatchAsset } from './reference-graph.js';
 
 /**
  * The benchmark's own copy of the graph it generated, to pick interesting roots (the
@@ -10,10 +10,10 @@ export class ReferenceGraph {
   private readonly dependsOn: number[][] = [];
   private readonly dependents: number[][] = [];
 
-  add(asset: GeneratedAsset): void {
+  add(asset: BatchAsset): void {
     const id = this.idFor(asset.ref);
-    for (const ref of asset.dependsOn) {
-      const dep = this.idFor(ref);
+    for (const spec of asset.dependsOn ?? []) {
+      const dep = this.idFor(typeof spec === 'string' ? spec : spec.ref);
       this.dependsOn[id].push(dep);
       this.dependents[dep].push(id);
     }

@@ -9,7 +9,7 @@
  */
 import autocannon from 'autocannon';
 
-import { generateGraph, shapeAt } from './graph-generator.js';
+import { referenceGraph, referenceGraphSize } from './reference-graph.js';
 import { ReferenceGraph } from './reference-closure.js';
 import { createDatabase, fmt, getJson, percentile, sleep, startProcess, timed, type Service } from './support.js';
 import { CteBaseline } from './cte-baseline.js';
@@ -45,7 +45,7 @@ const sample = <T>(list: T[], n: number) => Array.from({ length: n }, () => list
 const path = (ref: string) => ref.replace(':', '/');
 
 async function main(): Promise<void> {
-  const shape = shapeAt(scale);
+  const shape = referenceGraphSize(scale);
   console.log(`depcat benchmark, scale ${scale}: ${JSON.stringify(shape)}${check ? ', checking answers' : ''}`);
   const db = await createDatabase();
   const env = { DATABASE_URL: db.url };
@@ -72,10 +72,10 @@ async function main(): Promise<void> {
     };
     const load = await timed(async () => {
       let inFlight: Promise<void> | undefined;
-      for (const batch of generateGraph(scale)) {
+      for (const batch of referenceGraph({ scale })) {
         for (const asset of batch) graph.add(asset);
         assets += batch.length;
-        edges += batch.reduce((n, a) => n + a.dependsOn.length, 0);
+        edges += batch.reduce((n, a) => n + (a.dependsOn?.length ?? 0), 0);
         const body = JSON.stringify({ assets: batch });
         await inFlight;
         inFlight = send(body);
