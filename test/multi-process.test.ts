@@ -29,4 +29,16 @@ describe('two service processes on one database', () => {
     await other.delete('/v1/assets/feature/f0').expect(204);
     expect((await first.http.get('/v1/assets/source/shared/downstream')).body.total).toBe(19);
   });
+
+  it('a deprecation through one is warned about by the next read through the other', async () => {
+    const other = supertest(second.app.server);
+    await first.http.put('/v1/assets/source/old_logs').send({ owner: 'o' }).expect(201);
+    await first.http.put('/v1/assets/model/reader').send({ owner: 'o', dependsOn: ['source:old_logs'] }).expect(201);
+    expect((await other.get('/v1/assets/model/reader')).body.warnings).toEqual([]);
+    await first.http.post('/v1/assets/source/old_logs/deprecate').send({ reason: 'moving to the new pipeline' }).expect(200);
+    const warned = (await other.get('/v1/assets/model/reader')).body.warnings;
+    expect(warned.map((w: { code: string; asset: string }) => [w.code, w.asset])).toEqual([['depends_on_deprecated', 'source:old_logs']]);
+    await other.post('/v1/assets/source/old_logs/reinstate').send({}).expect(200);
+    expect((await first.http.get('/v1/assets/model/reader')).body.warnings).toEqual([]);
+  });
 });

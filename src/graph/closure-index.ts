@@ -41,6 +41,7 @@ function removeValue(list: number[] | undefined, value: number): void {
  */
 export class ClosureIndex {
   private kindCode = new Uint8Array(1024);
+  private deprecatedFlag = new Uint8Array(1024);
   private ownerCode = new Int32Array(1024);
   private names: string[] = [];
   private owners: string[] = [];
@@ -50,6 +51,7 @@ export class ClosureIndex {
   private dependents: (number[] | undefined)[] = [];
   private byRef = new Map<string, number>();
   private count = 0;
+  private deprecatedCount = 0;
 
   // Scratch space reused by every traversal (JavaScript runs one at a time).
   private seen = new Uint32Array(1024);
@@ -60,6 +62,7 @@ export class ClosureIndex {
   /** Forgets everything, e.g. before reloading after a failed snapshot. */
   clear(): void {
     this.kindCode = new Uint8Array(1024);
+    this.deprecatedFlag = new Uint8Array(1024);
     this.ownerCode = new Int32Array(1024);
     this.names = [];
     this.owners = [];
@@ -68,6 +71,7 @@ export class ClosureIndex {
     this.dependents = [];
     this.byRef.clear();
     this.count = 0;
+    this.deprecatedCount = 0;
   }
 
   get size(): number {
@@ -101,6 +105,16 @@ export class ClosureIndex {
     return this.names[id];
   }
 
+  /** How many assets are deprecated or retired: none means no warning can apply. */
+  get deprecatedTotal(): number {
+    return this.deprecatedCount;
+  }
+
+  /** Deprecated or retired (as of the last change applied). */
+  isDeprecated(id: number): boolean {
+    return this.deprecatedFlag[id] === 1;
+  }
+
   ownerOf(id: number): string {
     return this.owners[this.ownerCode[id]];
   }
@@ -122,7 +136,12 @@ export class ClosureIndex {
   /** Applies one asset's current state: created, updated, or deleted when `kind` is null. */
   apply(node: NodeState): void {
     if (node.kind === null) this.remove(node.id);
-    else this.put(node.id, node.kind, node.name!, node.owner!, node.dependsOn);
+    else {
+      this.put(node.id, node.kind, node.name!, node.owner!, node.dependsOn);
+      const flag = node.deprecated ? 1 : 0;
+      this.deprecatedCount += flag - this.deprecatedFlag[node.id];
+      this.deprecatedFlag[node.id] = flag;
+    }
   }
 
   private grow(id: number): void {
@@ -135,6 +154,9 @@ export class ClosureIndex {
     const owners = new Int32Array(capacity);
     owners.set(this.ownerCode);
     this.ownerCode = owners;
+    const flags = new Uint8Array(capacity);
+    flags.set(this.deprecatedFlag);
+    this.deprecatedFlag = flags;
   }
 
   private put(id: number, kind: Kind, name: string, owner: string, deps: number[]): void {
@@ -176,6 +198,8 @@ export class ClosureIndex {
     for (const dependent of this.dependents[id] ?? []) removeValue(this.dependsOn[dependent], id);
     this.byRef.delete(`${CODE_KIND[this.kindCode[id]]}:${this.names[id]}`);
     this.kindCode[id] = 0;
+    this.deprecatedCount -= this.deprecatedFlag[id];
+    this.deprecatedFlag[id] = 0;
     this.dependsOn[id] = undefined;
     this.dependents[id] = undefined;
     this.names[id] = undefined as unknown as string;

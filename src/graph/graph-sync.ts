@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { GraphRepository, NodeState } from '../repositories/graph-repository.js';
+import { CATCH_UP_CHUNK, type GraphRepository, type NodeState } from '../repositories/graph-repository.js';
 import { GraphRepository as Graph } from '../repositories/graph-repository.js';
 import { ClosureIndex } from './closure-index.js';
 
@@ -117,12 +117,16 @@ export class GraphSync {
   }
 
   private async pull(): Promise<void> {
-    const changes = await this.log.changesSince(this.appliedSeq);
-    for (const change of changes) {
-      // Entries only move forward; a slower, older answer may arrive after a newer one.
-      if (change.seq <= this.appliedSeq) continue;
-      this.index.apply(change);
-      this.appliedSeq = change.seq;
+    for (;;) {
+      const changes = await this.log.changesSince(this.appliedSeq, CATCH_UP_CHUNK);
+      for (const change of changes) {
+        // Entries only move forward; a slower, older answer may arrive after a newer one.
+        if (change.seq <= this.appliedSeq) continue;
+        this.index.apply(change);
+        this.appliedSeq = change.seq;
+      }
+      if (changes.length < CATCH_UP_CHUNK) return;
     }
   }
+
 }

@@ -138,6 +138,8 @@ export interface AssetWrite {
   /** The stored asset's id, or one from allocateIds for a creation. */
   id: number;
   existed: boolean;
+  /** Whether it carries a deprecation record (which a PUT keeps). */
+  deprecated: boolean;
   record: AssetRecord;
   /** The revision it will have: 1, or the stored one + 1 (exact under the write lock). */
   revision: number;
@@ -376,16 +378,15 @@ export class AssetRepository {
     );
   }
 
-  /**
-   * Every deprecated or retired asset. They are few (a partial index covers them), so
-   * one query serves the warnings of a whole page of assets.
-   */
-  async deprecated(): Promise<DeprecatedAsset[]> {
+  /** Which of `ids` are deprecated or retired, with what readers are told about them. */
+  async deprecatedAmong(ids: number[]): Promise<DeprecatedAsset[]> {
+    if (ids.length === 0) return [];
     const rows = await this.db.$queryRawUnsafe<
       { id: number; kind: Kind; name: string; lifecycle: Lifecycle; reason: string | null; replaced_by: string | null; sunset_at: string | null }[]
     >(
       `SELECT id, kind, name, lifecycle, deprecation_reason AS reason, replaced_by, sunset_at::text AS sunset_at
-         FROM assets WHERE deprecated_at IS NOT NULL OR lifecycle IN ('deprecated', 'retired')`,
+         FROM assets WHERE id = ANY($1::int[]) AND (deprecated_at IS NOT NULL OR lifecycle IN ('deprecated', 'retired'))`,
+      ids,
     );
     return rows.map((row) => ({
       id: row.id,

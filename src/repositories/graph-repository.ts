@@ -9,6 +9,8 @@ export interface NodeState {
   kind: Kind | null;
   name: string | null;
   owner: string | null;
+  /** Deprecated or retired: reads of what depends on it carry a warning. */
+  deprecated?: boolean;
   dependsOn: number[];
 }
 
@@ -18,6 +20,7 @@ interface NodeRow {
   kind: Kind | null;
   name: string | null;
   owner: string | null;
+  deprecated: boolean | null;
   deps: number[] | null;
 }
 
@@ -27,10 +30,16 @@ const toState = (row: NodeRow, seq: number): NodeState => ({
   kind: row.kind,
   name: row.name,
   owner: row.owner,
+  deprecated: row.deprecated === true,
   dependsOn: row.deps ?? [],
 });
 
 const SNAPSHOT_CHUNK = 50_000;
+/** Log entries read per catch-up query; a longer backlog takes several. */
+export const CATCH_UP_CHUNK = 10_000;
+
+/** The same rule as AssetRepository.deprecated(): a lifecycle or a recorded deprecation. */
+const DEPRECATED = `(a.lifecycle IN ('deprecated', 'retired') OR a.deprecated_at IS NOT NULL) AS deprecated`;
 
 /** The graph change log and the snapshot an index starts from. */
 export class GraphRepository {
@@ -58,18 +67,22 @@ export class GraphRepository {
    * Applying them in order brings an index that has applied everything up to `seq` to
    * exactly that snapshot.
    */
-  async changesSince(seq: number): Promise<NodeState[]> {
+  async changesSince(seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
+    // The shape keeps the plan to index probes whatever the statistics say (right after a
+    // bulk load they say nothing yet): a keyset range on the log's primary key, then one
+    // primary-key lookup per entry. A plain join is planned as scans of both tables.
     const rows = await this.db.$queryRawUnsafe<NodeRow[]>(
-      `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner,
+      `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner, ${DEPRECATED},
               (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
-         FROM graph_changes c
-         LEFT JOIN assets a ON a.id = c.asset_id
-        WHERE c.seq > $1::bigint
+         FROM (SELECT seq, asset_id FROM graph_changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2) c
+         LEFT JOIN LATERAL (SELECT * FROM assets WHERE id = c.asset_id LIMIT 1) a ON true
         ORDER BY c.seq`,
       String(seq),
+      limit,
     );
     return rows.map((row) => toState(row, Number(row.seq)));
   }
+
 
   /**
    * Streams every asset with its dependencies from one repeatable-read snapshot, and
@@ -85,7 +98,7 @@ export class GraphRepository {
         let after = 0;
         for (;;) {
           const rows = await tx.$queryRawUnsafe<NodeRow[]>(
-            `SELECT a.id, a.kind, a.name, a.owner,
+            `SELECT a.id, a.kind, a.name, a.owner, ${DEPRECATED},
                     (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
                FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2`,
             after,

@@ -116,23 +116,25 @@ export class AssetService {
   }
 
   /**
-   * Deprecation warnings for a page of assets: one query for the (few) deprecated assets,
-   * then each asset's upstream closure from the in-memory index, intersected with them.
-   * Nothing deprecated, nothing traversed.
+   * Deprecation warnings for a page of assets: each asset's upstream closure from the
+   * in-memory index, where deprecated assets are flagged, then one query for the details
+   * of those it found. Nothing deprecated upstream, nothing read.
    */
   private async warningsFor(assets: Asset[]): Promise<Map<number, Warning[]>> {
     const warnings = new Map<number, Warning[]>();
-    if (assets.length === 0) return warnings;
-    const deprecated = new Map((await this.uow.read.assets.deprecated()).map((d) => [d.id, d]));
-    const hits = await this.lineage.upstreamAmong(
-      assets.map((a) => a.id),
-      new Set(deprecated.keys()),
-    );
+    const hits = await this.lineage.upstreamDeprecated(assets.map((a) => a.id));
+    if (hits.size === 0) return warnings;
+    const ids = [...new Set([...hits.values()].flatMap((found) => found.map((hit) => hit.id)))];
+    const deprecated = new Map((await this.uow.read.assets.deprecatedAmong(ids)).map((d) => [d.id, d]));
     const today = todayUtc();
     for (const [assetId, found] of hits)
       warnings.set(
         assetId,
-        found.map((hit) => dependsOnDeprecated(deprecated.get(hit.id)!, hit.distance, hit.path, today)),
+        // An asset reinstated since the index was read has no details: no warning for it.
+        found.flatMap((hit) => {
+          const dep = deprecated.get(hit.id);
+          return dep ? [dependsOnDeprecated(dep, hit.distance, hit.path, today)] : [];
+        }),
       );
     return warnings;
   }
@@ -212,6 +214,7 @@ export class AssetService {
       const writes = changed.map((plan): AssetWrite => ({
         id: ids.get(plan.key)!,
         existed: plan.before !== null,
+        deprecated: plan.before?.deprecation != null,
         record: { kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations },
         revision: (plan.before?.revision ?? 0) + 1,
         edges: plan.edges.map((edge) => ({
@@ -233,6 +236,7 @@ export class AssetService {
           kind: w.record.kind,
           name: w.record.name,
           owner: w.record.owner,
+          deprecated: w.record.lifecycle === 'deprecated' || w.record.lifecycle === 'retired' || w.deprecated,
           dependsOn: w.edges.map((e) => e.dependencyId),
         }),
       );

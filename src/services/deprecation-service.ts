@@ -73,6 +73,8 @@ export class DeprecationService {
         if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended)) return { queued: 0, contacts };
 
         const written = await store.assets.setDeprecation(asset.id, 'deprecated', intended);
+        // The closure index flags deprecated assets: tell every process through the log.
+        await store.graph.appendChanges([asset.id]);
         const deprecation: Deprecation = { ...intended, deprecatedAt: written.deprecatedAt! };
         const changes: FieldChange[] = [];
         if (asset.lifecycle !== 'deprecated') changes.push({ field: 'lifecycle', before: asset.lifecycle, after: 'deprecated' });
@@ -137,6 +139,7 @@ export class DeprecationService {
       const changes: FieldChange[] = [{ field: 'lifecycle', before: asset.lifecycle, after: lifecycle }];
       if (asset.deprecation) changes.push({ field: 'deprecation', before: asset.deprecation, after: null });
       const written = await store.assets.setDeprecation(asset.id, lifecycle, null);
+      await store.graph.appendChanges([asset.id]);
       await store.history.append([
         {
           assetId: asset.id,

@@ -155,17 +155,22 @@ export class LineageService {
    * For each asset, which of `targets` it transitively depends on, nearest first, with
    * one shortest path from the asset to it. One index catch-up for the whole batch.
    */
-  async upstreamAmong(
+  /**
+   * For each asset, the deprecated (or retired) assets upstream of it, nearest first, with
+   * one shortest path each: the index flags them, so nothing is read from the database.
+   */
+  async upstreamDeprecated(
     assetIds: number[],
-    targets: ReadonlySet<number>,
   ): Promise<Map<number, { id: number; ref: string; distance: number; path: string[] }[]>> {
     const found = new Map<number, { id: number; ref: string; distance: number; path: string[] }[]>();
-    if (targets.size === 0 || assetIds.length === 0) return found;
+    if (assetIds.length === 0) return found;
     const index = await this.graph.fresh();
+    if (index.deprecatedTotal === 0) return found;
+    const deprecated = { has: (id: number) => index.isDeprecated(id) };
     for (const assetId of assetIds) {
       if (index.kindOf(assetId) === undefined) continue;
       const traversal = index.traverse(assetId, 'upstream');
-      const hits = traversal.among(targets);
+      const hits = traversal.among(deprecated);
       if (hits.length > 0)
         found.set(
           assetId,
