@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   ACCESS_POLICIES,
-  KINDS,
   LIFECYCLES,
   STABILITIES,
   VALUE_TYPES,
@@ -103,4 +102,3 @@ export function kindRuleIssues(kind: Kind, body: AssetBody, prefix = ''): FieldI
   return issues;
 }
 
-export { KINDS };

@@ -1,4 +1,4 @@
-import { ANNOTATION_FIELDS, type Annotations, type Asset, type DependencyEdge } from '../domain/asset.js';
+import { ANNOTATION_FIELDS, type Annotations, type DependencyEdge } from '../domain/asset.js';
 import type { FieldChange } from '../repositories/history-repository.js';
 
 const stable = (value: unknown): string =>
@@ -35,4 +35,3 @@ export function diffAsset(
   return changes;
 }
 
-export type { Asset };

@@ -438,4 +438,3 @@ export class AssetService {
   }
 }
 
-export type { Kind };
