@@ -10,15 +10,13 @@
 // constant. The load generator runs in a child process. The two alternate over a few
 // rounds, so that a burst of other work on the machine weighs on both alike.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createDatabase } from './support.js';
 
-const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const CONNECTIONS = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -28,15 +26,6 @@ const MODELS = 60;
 const CONSUMERS = 200;
 const KEYS = 40;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -87,12 +76,9 @@ function prng(seed: number): () => number {
 }
 
 async function main(): Promise<void> {
-  const dbName = `depcat_bench_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE ${dbName}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${dbName}`;
+  const db = await createDatabase();
   const { app } = await buildApp(
-    loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent', DEPCAT_ACCESS_POLICY: 'enforce' }),
+    loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_ACCESS_POLICY: 'enforce' }),
     { logger: false },
   );
   const bare = Fastify({ logger: false });
@@ -181,7 +167,7 @@ async function main(): Promise<void> {
   } finally {
     await bare.close();
     await app.close();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await db.drop();
   }
 }
 

@@ -9,10 +9,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { prng, referenceGraph, referenceGraphSize } from './reference-graph.js';
+import { adminQuery, createDatabase } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,29 +25,12 @@ const scale = Number(values.scale);
 const seed = Number(values.seed);
 if (!(scale > 0 && scale <= 1)) throw new Error('--scale must be in (0, 1]');
 
-const serverUrl = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
-const dbName = `depcat_bench_${Date.now()}`;
-const admin = async (sql: string, url = serverUrl) => {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-};
-const dbUrl = (() => {
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
-  return url.toString();
-})();
-
 const ms = (start: number) => performance.now() - start;
 const fmt = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-await admin(`CREATE DATABASE ${dbName}`);
-const { app } = await buildApp(loadConfig({ ...process.env, DATABASE_URL: dbUrl, LOG_LEVEL: 'warn', PORT: '0' }));
+const db = await createDatabase();
+const { app } = await buildApp(loadConfig({ ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', PORT: '0' }));
 try {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -76,7 +59,7 @@ try {
   console.log(`\nload: ${(ms(loadStart) / 1000).toFixed(1)} s`);
   // Give the planner statistics, as autovacuum would soon after a bulk load: without
   // them it plans the per-asset edge lookups for a table it believes is tiny.
-  await admin('ANALYZE', dbUrl);
+  await adminQuery('ANALYZE', db.url);
 
   // Bring the in-memory index up to date first: that catch-up is not part of the pass.
   let start = performance.now();
@@ -136,6 +119,6 @@ try {
   }
 } finally {
   await app.close();
-  if (values.keep) console.log(`kept database ${dbName}`);
-  else await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  if (values.keep) console.log(`kept database ${db.url}`);
+  else await db.drop();
 }

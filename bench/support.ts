@@ -1,26 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createTestDatabase } from '../test/helpers/database.js';
 
-export const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+export { SERVER_URL, adminQuery } from '../test/helpers/database.js';
 
-export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `depcat_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: SERVER_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
+/** A database of the benchmark's own on the server; drop() removes it. */
+export const createDatabase = () => createTestDatabase('depcat_bench_');
 
 export interface Service {
   base: string;

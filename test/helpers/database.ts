@@ -13,8 +13,9 @@ const withDatabase = (url: string, name: string): string => {
   return parsed.toString();
 };
 
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
+/** Runs one statement on the server's database (or on `url`), on a connection of its own. */
+export async function adminQuery(sql: string, url = SERVER_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(sql);
@@ -29,9 +30,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database; drop() removes it (and any connection still open to it). */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `depcat_t_${randomBytes(6).toString('hex')}`;
+/**
+ * A fresh, empty database; drop() removes it (and any connection still open to it). The
+ * benchmarks use it too, with a prefix of their own.
+ */
+export async function createTestDatabase(prefix = 'depcat_t_'): Promise<TestDatabase> {
+  const name = `${prefix}${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   return {
     url: withDatabase(SERVER_URL, name),
