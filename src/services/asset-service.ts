@@ -85,6 +85,17 @@ const toEdge = (spec: DependencySpecInput): ParsedEdge => {
   };
 };
 
+/** An item's dependencies, parsed once: the write path walks them several times. */
+const parsedEdges = new WeakMap<WriteItem, ParsedEdge[]>();
+function edgesOf(item: WriteItem): ParsedEdge[] {
+  let edges = parsedEdges.get(item);
+  if (!edges) {
+    edges = (item.body.dependsOn ?? []).map(toEdge);
+    parsedEdges.set(item, edges);
+  }
+  return edges;
+}
+
 const byRef = (a: { ref: string }, b: { ref: string }) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
 
 /** Registration, reading, listing and deletion of assets. */
@@ -162,8 +173,7 @@ export class AssetService {
       seen.set(key, index);
       issues.push(...kindRuleIssues(item.ref.kind, item.body, item.fieldPrefix));
       const edgeSeen = new Set<string>();
-      (item.body.dependsOn ?? []).forEach((spec, j) => {
-        const edge = toEdge(spec);
+      edgesOf(item).forEach((edge, j) => {
         const field = `${item.fieldPrefix}dependsOn[${j}]`;
         if (edge.key === key) issues.push({ in: 'body', field, message: 'an asset may not depend on itself' });
         else if (!isDependable(edge.ref.kind))
@@ -182,10 +192,7 @@ export class AssetService {
       const inBatch = new Set(items.map((item) => formatRef(item.ref)));
       const wanted = new Map<string, Ref>();
       for (const item of items)
-        for (const spec of item.body.dependsOn ?? []) {
-          const edge = toEdge(spec);
-          if (!inBatch.has(edge.key)) wanted.set(edge.key, edge.ref);
-        }
+        for (const edge of edgesOf(item)) if (!inBatch.has(edge.key)) wanted.set(edge.key, edge.ref);
       const loaded = await store.assets.loadForWrite(
         items.map((item) => item.ref),
         [...wanted.values()],
@@ -200,7 +207,7 @@ export class AssetService {
         const key = formatRef(item.ref);
         const before = existing.get(key) ?? null;
         const annotations = toAnnotations(item.body, before);
-        const edges = (item.body.dependsOn ?? []).map(toEdge);
+        const edges = edgesOf(item);
         const dependsOn: DependencyEdge[] = edges
           .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
           .sort(byRef);
@@ -311,8 +318,7 @@ export class AssetService {
     const found = new Map<string, ResolvedRef>(resolved.map((r) => [formatRef(r), r]));
     let missing = 0;
     for (const item of items)
-      (item.body.dependsOn ?? []).forEach((spec, j) => {
-        const edge = toEdge(spec);
+      edgesOf(item).forEach((edge, j) => {
         if (!inBatch.has(edge.key) && !found.has(edge.key) && isDependable(edge.ref.kind)) {
           missing++;
           issues.push({ in: 'body', field: `${item.fieldPrefix}dependsOn[${j}]`, message: `${edge.key} does not exist` });
@@ -357,8 +363,7 @@ export class AssetService {
     for (const item of items) {
       const key = formatRef(item.ref);
       const had = new Set(existing.get(key)?.dependsOn.map((e) => e.ref) ?? []);
-      (item.body.dependsOn ?? []).forEach((spec, j) => {
-        const edge = toEdge(spec);
+      edgesOf(item).forEach((edge, j) => {
         if (had.has(edge.key)) return;
         const dep = statusOf(edge.key);
         if (!dep) return;
