@@ -14,6 +14,7 @@ const envSchema = z.object({
   DEPCAT_DATA_DIR: z.string().min(1).default('./.depcat'),
   DEPCAT_ACCESS_POLICY: z.enum(ACCESS_POLICIES).default('open'),
   DEPCAT_BODY_LIMIT: z.coerce.number().int().positive().default(10 * MiB),
+  DEPCAT_IMPORT_CHUNK: z.coerce.number().int().positive().max(10_000).default(5000),
   DEPCAT_IMPORTANCE_EPSILON: z.coerce.number().nonnegative().default(0.001),
   DEPCAT_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -27,6 +28,8 @@ export interface Config {
   dataDir: string;
   defaultAccessPolicy: z.infer<typeof envSchema>['DEPCAT_ACCESS_POLICY'];
   bodyLimit: number;
+  /** Lines an import stores per statement. */
+  importChunk: number;
   importanceEpsilon: number;
   webhookBackoffMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -49,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DEPCAT_DATA_DIR,
     defaultAccessPolicy: e.DEPCAT_ACCESS_POLICY,
     bodyLimit: e.DEPCAT_BODY_LIMIT,
+    importChunk: e.DEPCAT_IMPORT_CHUNK,
     importanceEpsilon: e.DEPCAT_IMPORTANCE_EPSILON,
     webhookBackoffMs: e.DEPCAT_WEBHOOK_BACKOFF_MS,
     logLevel: e.LOG_LEVEL,

@@ -28,6 +28,12 @@ export interface Database {
   readonly query: SqlRunner;
   /** `postgres` for a server given by DATABASE_URL, `embedded` for PGlite. */
   readonly flavour: 'postgres' | 'embedded';
+  /**
+   * Runs `work` in one transaction on one connection, on the driver directly: the asset
+   * write path, whose statements carry thousands of rows and would spend as long again in
+   * Prisma's query engine. A throw rolls it back.
+   */
+  transaction<T>(work: (query: SqlRunner) => Promise<T>): Promise<T>;
   /** A dedicated session for migrations; release it when done. */
   session(): Promise<ScriptSession>;
   close(): Promise<void>;
@@ -68,6 +74,27 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
     prisma,
     query: async <T>(text: string, values: unknown[], name?: string) => (await pool.query({ text, values, name })).rows as T[],
     flavour: 'postgres',
+    async transaction(work) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(async (text, values) => {
+          onQuery?.(text);
+          return (await client.query({ text, values })).rows;
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        // A connection that could not even roll back is not given to anyone else.
+        client.release(broken);
+      }
+    },
     async session() {
       const client = new pg.Client({ connectionString });
       await client.connect();
@@ -94,6 +121,13 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
     prisma,
     query: async <T>(sql: string, params: unknown[]) => (await lite.query<T>(sql, params)).rows,
     flavour: 'embedded',
+    transaction: (work) =>
+      lite.transaction((tx) =>
+        work(async (sql, params) => {
+          onQuery?.(sql);
+          return (await tx.query(sql, params)).rows as never[];
+        }),
+      ),
     async session() {
       await lite.waitReady;
       return {

@@ -77,10 +77,13 @@ export const assetBodySchema = z
   .strict();
 export type AssetBody = z.infer<typeof assetBodySchema>;
 
+/** One asset of a batch or of an import: its ref and its body. */
+export const assetItemSchema = assetBodySchema.extend({ ref: refSchema }).strict();
+
 export const batchBodySchema = z
   .object({
     assets: z
-      .array(assetBodySchema.extend({ ref: refSchema }).strict())
+      .array(assetItemSchema)
       .min(1, { error: 'must list at least one asset' })
       .max(10_000),
   })

@@ -189,6 +189,16 @@ export const batchResponseSchema = z.object({
   counts: z.object({ created: z.number(), updated: z.number(), unchanged: z.number() }),
 });
 
+export const importResponseSchema = z.object({
+  counts: z.object({ created: z.number(), updated: z.number(), unchanged: z.number() }),
+  warnings: z
+    .object({
+      total: z.number().int(),
+      items: z.array(z.object({ ref: z.string(), warnings: z.array(warningSchema) })).describe('the first 100 assets with warnings'),
+    })
+    .describe('new dependencies on deprecated assets declared by the import'),
+});
+
 export const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });

@@ -12,20 +12,20 @@ const withDependencies = {
   },
 } satisfies Prisma.AssetInclude;
 
-type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
+export type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
 
 /**
  * The assets named by $1 (kinds) and $2 (names), one index probe per ref. LIMIT 1 keeps
  * the planner from flattening the lateral subquery into a hash join over every asset,
  * which it prefers whenever its statistics lag behind a bulk load.
  */
-const byRefs = (kinds: number, names: number) => `unnest($${kinds}::text[], $${names}::text[]) AS r(kind, name)
+export const byRefs = (kinds: number, names: number) => `unnest($${kinds}::text[], $${names}::text[]) AS r(kind, name)
   CROSS JOIN LATERAL (SELECT * FROM assets WHERE kind = r.kind AND name = r.name LIMIT 1) AS a`;
 const BY_REFS = byRefs(1, 2);
 
-const RESOLVED_COLUMNS = `a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason, a.replaced_by, a.sunset_at::text AS sunset_at`;
+export const RESOLVED_COLUMNS = `a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason, a.replaced_by, a.sunset_at::text AS sunset_at`;
 
-interface ResolvedRow {
+export interface ResolvedRow {
   id: number;
   kind: Kind;
   name: string;
@@ -35,7 +35,7 @@ interface ResolvedRow {
   sunset_at: string | null;
 }
 
-const toResolved = (row: ResolvedRow): ResolvedRef => ({
+export const toResolved = (row: ResolvedRow): ResolvedRef => ({
   id: row.id,
   kind: row.kind,
   name: row.name,
@@ -49,7 +49,7 @@ const toResolved = (row: ResolvedRow): ResolvedRef => ({
  * The same row shape as `withDependencies` gives, in one raw statement: the write path
  * and single reads use it to avoid the extra round trips of a nested include.
  */
-const assetRowsFrom = (from: string) => `
+export const assetRowsFrom = (from: string) => `
   SELECT a.id, a.kind, a.name, a.owner, a.description, a.lifecycle, a.tags, a.platforms, a.domains,
          a.value_type AS "valueType", a.stability, a.access_policy AS "accessPolicy", a.contact, a.sla,
          a.metadata, a.deprecation_reason AS "deprecationReason", a.replaced_by AS "replacedBy",
@@ -69,7 +69,7 @@ const isoDate = (date: Date | string | null): string | null =>
   date === null ? null : typeof date === 'string' ? date.slice(0, 10) : date.toISOString().slice(0, 10);
 export const isoTime = (time: Date | string): string => new Date(time).toISOString();
 
-function toAsset(row: AssetRow): Asset {
+export function toAsset(row: AssetRow): Asset {
   const deprecation: Deprecation | null =
     row.deprecationReason != null && row.deprecatedAt
       ? {
@@ -214,35 +214,6 @@ export class AssetRepository {
     return rows.map(toResolved);
   }
 
-  /**
-   * Everything a write needs to read, in one round trip: the stored assets it names, the
-   * dependencies it names (resolved), and `idCount` fresh ids for the assets it may create
-   * (unused ones are simply skipped; identity columns may have gaps).
-   */
-  async loadForWrite(
-    items: Ref[],
-    dependencies: Ref[],
-    idCount: number,
-  ): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[] }> {
-    const [row] = await this.db.$queryRawUnsafe<{ existing: AssetRow[]; resolved: ResolvedRow[]; ids: number[] | null }[]>(
-      `SELECT
-         (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (${assetRowsFrom(byRefs(1, 2))}) x) AS existing,
-         (SELECT COALESCE(jsonb_agg(y), '[]'::jsonb) FROM (SELECT ${RESOLVED_COLUMNS} FROM ${byRefs(3, 4)}) y) AS resolved,
-         (SELECT array_agg(nextval(pg_get_serial_sequence('assets', 'id'))::int) FROM generate_series(1, $5)) AS ids`,
-      items.map((r) => r.kind),
-      items.map((r) => r.name),
-      dependencies.map((r) => r.kind),
-      dependencies.map((r) => r.name),
-      idCount,
-    );
-    return {
-      existing: row.existing.map(toAsset),
-      resolved: row.resolved.map(toResolved),
-      freshIds: (row.ids ?? []).sort((a, b) => a - b),
-    };
-  }
-
-
   async list(query: AssetListQuery): Promise<Asset[]> {
     const where: Prisma.AssetWhereInput = {};
     if (query.kind) where.kind = query.kind;
@@ -265,98 +236,6 @@ export class AssetRepository {
       include: withDependencies,
     });
     return rows.map(toAsset);
-  }
-
-  /**
-   * Stores created and changed assets: the assets (a changed one gets revision + 1), their
-   * whole edge sets, the graph change log and the history entries. Every id is known up
-   * front (see loadForWrite), so the statement has no joins for the planner to misjudge,
-   * and a batch of thousands costs one round trip (two when it changes stored assets). It
-   * must run in the transaction that holds the graph write lock, which also makes the
-   * log entries it appends consecutive.
-   */
-  async write(writes: AssetWrite[], actor: string): Promise<{ rows: WrittenAsset[]; firstSeq: number }> {
-    if (writes.length === 0) return { rows: [], firstSeq: 0 };
-    const existing = writes.flatMap((w) => (w.existed ? [w.id] : []));
-    if (existing.length > 0)
-      await this.db.$executeRawUnsafe('DELETE FROM dependencies WHERE dependent_id = ANY($1::int[])', existing);
-    const assets = writes.map(({ id, record: r, revision, action, changes }) => ({
-      id,
-      kind: r.kind,
-      name: r.name,
-      owner: r.owner,
-      description: r.description,
-      lifecycle: r.lifecycle,
-      tags: r.tags,
-      platforms: r.platforms,
-      domains: r.domains,
-      value_type: r.valueType,
-      stability: r.stability,
-      access_policy: r.accessPolicy,
-      contact: r.contact,
-      sla: r.sla,
-      metadata: r.metadata,
-      revision,
-      action,
-      changes,
-    }));
-    // Edges as parallel typed arrays: cheaper to send and unpack than JSON at millions of rows.
-    const from: number[] = [];
-    const to: number[] = [];
-    const pinned: (string | null)[] = [];
-    const importance: (number | null)[] = [];
-    const note: (string | null)[] = [];
-    for (const w of writes)
-      for (const e of w.edges) {
-        from.push(w.id);
-        to.push(e.dependencyId);
-        pinned.push(e.pinnedVersion);
-        importance.push(e.importance);
-        note.push(e.note);
-      }
-    const rows = await this.db.$queryRawUnsafe<(WrittenAsset & { firstSeq: string })[]>(
-      `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id int, kind text, name text, owner text,
-                description text, lifecycle text, tags text[], platforms text[], domains text[], value_type text,
-                stability text, access_policy text, contact text, sla jsonb, metadata jsonb, revision int,
-                action text, changes jsonb)
-       ),
-       up AS (
-         INSERT INTO assets AS a (id, kind, name, owner, description, lifecycle, tags, platforms, domains,
-                                  value_type, stability, access_policy, contact, sla, metadata, revision)
-         OVERRIDING SYSTEM VALUE
-         SELECT id, kind, name, owner, description, lifecycle, tags, platforms, domains,
-                value_type, stability, access_policy, contact, sla, metadata, revision
-           FROM input
-         ON CONFLICT (kind, name) DO UPDATE SET
-           owner = EXCLUDED.owner, description = EXCLUDED.description, lifecycle = EXCLUDED.lifecycle,
-           tags = EXCLUDED.tags, platforms = EXCLUDED.platforms, domains = EXCLUDED.domains,
-           value_type = EXCLUDED.value_type, stability = EXCLUDED.stability,
-           access_policy = EXCLUDED.access_policy, contact = EXCLUDED.contact, sla = EXCLUDED.sla,
-           metadata = EXCLUDED.metadata, revision = EXCLUDED.revision, updated_at = now()
-         RETURNING a.id, a.kind, a.name, a.revision, a.created_at, a.updated_at
-       ),
-       linked AS (
-         INSERT INTO dependencies (dependent_id, dependency_id, pinned_version, importance, note)
-         SELECT * FROM unnest($2::int[], $3::int[], $4::text[], $5::float8[], $6::text[])
-       ),
-       logged AS (INSERT INTO graph_changes (asset_id) SELECT id FROM input RETURNING seq),
-       recorded AS (
-         INSERT INTO asset_history (asset_id, kind, name, action, actor, revision, changes)
-         SELECT id, kind, name, action, $7, revision, changes FROM input
-       )
-       SELECT id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt",
-              (SELECT min(seq) FROM logged)::text AS "firstSeq"
-         FROM up`,
-      JSON.stringify(assets),
-      from,
-      to,
-      pinned,
-      importance,
-      note,
-      actor,
-    );
-    return { rows, firstSeq: Number(rows[0]?.firstSeq ?? 0) };
   }
 
   /** Direct dependents, read in the database: exact inside the write transaction. */

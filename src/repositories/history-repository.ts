@@ -35,7 +35,7 @@ export class HistoryRepository {
       `INSERT INTO asset_history (asset_id, kind, name, action, actor, revision, changes, reason)
        SELECT asset_id, kind, name, action, actor, revision, changes, reason
          FROM jsonb_to_recordset($1::jsonb) AS x(asset_id int, kind text, name text, action text,
-              actor text, revision int, changes jsonb, reason text)`,
+              actor text, revision int, changes json, reason text)`,
       JSON.stringify(
         entries.map((e) => ({
           asset_id: e.assetId,

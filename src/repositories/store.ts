@@ -1,6 +1,8 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { ApiKeyRepository } from './api-key-repository.js';
+import type { Database } from '../db/database.js';
 import { AssetRepository } from './asset-repository.js';
+import { AssetWriter, GRAPH_WRITE_LOCK } from './asset-writer.js';
 import type { DbClient } from './db-client.js';
 import { FindingsRepository } from './findings-repository.js';
 import { GraphRepository } from './graph-repository.js';
@@ -29,14 +31,25 @@ export class Store {
   }
 }
 
-/** One key for every graph write: see migrations/001_core.sql on why writes are serialised. */
-const GRAPH_WRITE_LOCK = 0x67726170; // "grap"
-
 export class UnitOfWork {
   readonly read: Store;
+  private readonly prisma: PrismaClient;
 
-  constructor(private readonly prisma: PrismaClient) {
-    this.read = new Store(prisma);
+  constructor(private readonly db: Pick<Database, 'prisma' | 'transaction'>) {
+    this.prisma = db.prisma;
+    this.read = new Store(db.prisma);
+  }
+
+  /**
+   * Runs `work` in one transaction holding the graph write lock, with the statements of
+   * the asset write path on the driver directly; a throw rolls it all back.
+   */
+  writeAssets<T>(work: (writer: AssetWriter) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (query) => {
+      const writer = new AssetWriter(query);
+      await writer.lock();
+      return work(writer);
+    });
   }
 
   /** Runs `work` in one transaction holding the graph write lock; a throw rolls it all back. */

@@ -3,8 +3,9 @@ import { toView, type Annotations, type Asset, type AssetView, type DependencyEd
 import { isPastSunset, todayUtc } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
-import { isoTime, type AssetListQuery, type AssetWrite, type ResolvedRef } from '../repositories/asset-repository.js';
-import type { HistoryEntry } from '../repositories/history-repository.js';
+import type { AssetListQuery, AssetWrite, EdgeWrite, ResolvedRef } from '../repositories/asset-repository.js';
+import type { AssetWriter } from '../repositories/asset-writer.js';
+import type { FieldChange, HistoryEntry } from '../repositories/history-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
 import type { GraphSync } from '../graph/graph-sync.js';
@@ -25,11 +26,20 @@ export interface WriteResult {
   ref: string;
   status: WriteStatus;
   revision: number;
-  /** The asset as stored after the write. */
-  asset: Asset;
   /** New dependencies on deprecated assets that this write declared. */
   warnings: Warning[];
 }
+
+export interface ImportResult {
+  counts: Record<WriteStatus, number>;
+  /** New dependencies on deprecated assets: how many, and the first assets that declared some. */
+  warnings: { total: number; items: { ref: string; warnings: Warning[] }[] };
+}
+
+/** Assets with warnings listed in an import's answer; the total counts them all. */
+export const IMPORT_WARNINGS_LISTED = 100;
+/** Issues listed in one 400 or 409: an import of a million bad lines answers with the first. */
+export const IMPORT_ISSUES_LISTED = 1000;
 
 export interface WriteOptions {
   actor: string;
@@ -98,6 +108,96 @@ function edgesOf(item: WriteItem): ParsedEdge[] {
 
 const byRef = (a: { ref: string }, b: { ref: string }) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
 
+/** One item of a chunk, as the write will store it. */
+interface Plan {
+  item: WriteItem;
+  key: string;
+  id: number;
+  before: Asset | null;
+  annotations: Annotations;
+  dependsOn: DependencyEdge[];
+  changes: FieldChange[];
+}
+
+/** A declared dependency, with the ref of its dependent and its field for errors. */
+interface CheckedEdge {
+  dependent: string;
+  edge: ParsedEdge;
+  field: string;
+}
+
+/** A dependency on an asset not stored yet when its dependent was: linked at the end. */
+interface DeferredEdge extends CheckedEdge {
+  dependentId: number;
+  /** The dependent's entry for the closure index, completed when the edge is linked. */
+  node: NodeState;
+}
+
+/** A chunk's read: its stored assets, its dependencies, fresh ids; `keys` are its refs. */
+type Loaded = Awaited<ReturnType<AssetWriter['load']>> & { keys: string[] };
+
+/** A chunk checked and worked out, ready to store. */
+interface PlannedChunk {
+  plans: Plan[];
+  writes: AssetWrite[];
+  warnings: Map<string, Warning[]>;
+  deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[];
+  ids: Map<string, number>;
+  firstFreshId: number | undefined;
+}
+
+/** A chunk's assets as the next chunk's dependencies resolve to them, before it is stored. */
+const overlayOf = (chunk: PlannedChunk): Map<string, ResolvedRef> =>
+  new Map(
+    chunk.plans.map((plan) => [
+      plan.key,
+      {
+        id: plan.id,
+        kind: plan.item.ref.kind,
+        name: plan.item.ref.name,
+        lifecycle: plan.annotations.lifecycle,
+        deprecationReason: plan.before?.deprecation?.reason ?? null,
+        replacedBy: plan.before?.deprecation?.replacedBy ?? null,
+        sunsetAt: plan.before?.deprecation?.sunsetAt ?? null,
+      },
+    ]),
+  );
+
+/** What the chunks of one write transaction leave for its end. */
+class WriteRun {
+  readonly committed: NodeState[] = [];
+  readonly deferred: DeferredEdge[] = [];
+  /** The first id this run created: ids only grow, and only under the lock this run holds. */
+  private firstCreated: number | null = null;
+  private readonly updated = new Set<number>();
+
+  constructor(
+    readonly actor: string,
+    /** An import links dependencies on assets it writes later; any other write refuses them. */
+    readonly importing: boolean,
+  ) {}
+
+  wrote(firstFreshId: number | undefined, writes: AssetWrite[]): void {
+    if (this.firstCreated === null && writes.some((w) => !w.existed)) this.firstCreated = firstFreshId ?? null;
+    for (const w of writes) if (w.existed) this.updated.add(w.id);
+  }
+
+  /**
+   * Items of a later chunk that an earlier chunk already wrote: found by id rather than by
+   * remembering every ref of an import of millions.
+   */
+  repeats(items: WriteItem[], keys: string[], existing: Map<string, Asset>, overlay: Map<string, ResolvedRef> | null): FieldIssue[] {
+    return items.flatMap((item, i) => {
+      const asset = existing.get(keys[i]);
+      const again =
+        overlay?.has(keys[i]) ||
+        (asset && ((this.firstCreated !== null && asset.id >= this.firstCreated) || this.updated.has(asset.id)));
+      if (!again) return [];
+      return [{ in: 'body' as const, field: `${item.fieldPrefix}ref`, message: `${keys[i]} is listed twice in this import` }];
+    });
+  }
+}
+
 /** Registration, reading, listing and deletion of assets. */
 export class AssetService {
   constructor(
@@ -152,25 +252,101 @@ export class AssetService {
 
   /** Creates or replaces one asset; `created` tells 201 from 200. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
-    const [result] = await this.write([{ ref, body, fieldPrefix: options.fieldPrefix ?? '' }], options);
-    const standing = (await this.warningsFor([result.asset])).get(result.asset.id) ?? [];
-    return { asset: toView(result.asset, [...result.warnings, ...standing]), status: result.status };
+    const items = [{ ref, body, fieldPrefix: options.fieldPrefix ?? '' }];
+    const issues = this.shapeIssues(items, new Map());
+    const run = new WriteRun(options.actor, false);
+    const { results, plans, at } = await this.uow.writeAssets((writer) => this.writeChunk(writer, run, items, issues, options.ifMatch));
+    this.graph.applyCommitted(run.committed);
+    const [result] = results;
+    const [plan] = plans;
+    const asset: Asset =
+      result.status === 'unchanged'
+        ? plan.before!
+        : {
+            ...plan.annotations,
+            id: plan.id,
+            ref: plan.key,
+            kind: ref.kind,
+            name: ref.name,
+            dependsOn: plan.dependsOn,
+            deprecation: plan.before?.deprecation ?? null,
+            revision: result.revision,
+            createdAt: plan.before?.createdAt ?? at,
+            updatedAt: at,
+          };
+    const standing = (await this.warningsFor([asset])).get(asset.id) ?? [];
+    return { asset: toView(asset, [...result.warnings, ...standing]), status: result.status };
   }
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
-  batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
-    return this.write(items, { actor });
+  async batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
+    const issues = this.shapeIssues(items, new Map());
+    const run = new WriteRun(actor, false);
+    const { results } = await this.uow.writeAssets((writer) => this.writeChunk(writer, run, items, issues));
+    this.graph.applyCommitted(run.committed);
+    return results;
+  }
+
+  /**
+   * Writes a stream of chunks in one transaction, in order: all or nothing. The next chunk
+   * is read and validated while the current one is stored. A dependency may name an asset
+   * anywhere in the stream; one that is not stored yet is linked at the end, and one that
+   * never appears fails the import.
+   */
+  async import(chunks: AsyncIterable<WriteItem[]>, actor: string): Promise<ImportResult> {
+    const run = new WriteRun(actor, true);
+    const counts = { created: 0, updated: 0, unchanged: 0 };
+    const warned: { ref: string; warnings: Warning[] }[] = [];
+    let warningCount = 0;
+    const note = (ref: string, warnings: Warning[]) => {
+      warningCount += warnings.length;
+      if (warnings.length > 0 && warned.length < IMPORT_WARNINGS_LISTED) warned.push({ ref, warnings });
+    };
+    await this.uow.writeAssets(async (writer) => {
+      const iterator = chunks[Symbol.asyncIterator]();
+      const ignore = () => {};
+      // A pipeline: while the database stores chunk k, this process has already had
+      // chunk k+1 read (its statement is queued ahead of chunk k's write) and plans it,
+      // and chunk k+2 is parsed from the request. Chunk k+1's read cannot see chunk k,
+      // so chunk k's assets are handed to it as an overlay.
+      let next = iterator.next();
+      let current: PlannedChunk | null = null;
+      for (;;) {
+        const step = await next;
+        if (!step.done) {
+          next = iterator.next();
+          next.catch(ignore);
+        }
+        const overlay: Map<string, ResolvedRef> | null = current ? overlayOf(current) : null;
+        const loading: Promise<Loaded> | null = step.done ? null : this.loadChunk(writer, step.value, overlay);
+        const storing = current ? this.storeChunk(writer, run, current) : null;
+        loading?.catch(ignore);
+        storing?.catch(ignore);
+        current = step.done
+          ? null
+          : this.planChunk(run, step.value, this.shapeIssues(step.value, new Map()), await loading!, overlay);
+        if (storing)
+          for (const result of (await storing).results) {
+            counts[result.status]++;
+            note(result.ref, result.warnings);
+          }
+        if (!current) break;
+      }
+      for (const [ref, warnings] of await this.linkDeferred(writer, run)) note(ref, warnings);
+    });
+    this.graph.applyCommitted(run.committed);
+    return { counts, warnings: { total: warningCount, items: warned } };
   }
 
   /** Problems visible without the database: duplicates, kind rules, self and consumer edges. */
-  private shapeIssues(items: WriteItem[]): FieldIssue[] {
+  private shapeIssues(items: WriteItem[], seen: Map<string, string>): FieldIssue[] {
     const issues: FieldIssue[] = [];
-    const seen = new Map<string, number>();
-    items.forEach((item, index) => {
+    items.forEach((item) => {
       const key = formatRef(item.ref);
-      if (seen.has(key))
-        issues.push({ in: 'body', field: `${item.fieldPrefix}ref`, message: `${key} is listed twice (also at index ${seen.get(key)})` });
-      seen.set(key, index);
+      const earlier = seen.get(key);
+      if (earlier !== undefined)
+        issues.push({ in: 'body', field: `${item.fieldPrefix}ref`, message: `${key} is listed twice (also at ${earlier})` });
+      else seen.set(key, item.fieldPrefix.replace(/\.$/, ''));
       issues.push(...kindRuleIssues(item.ref.kind, item.body, item.fieldPrefix));
       const edgeSeen = new Set<string>();
       edgesOf(item).forEach((edge, j) => {
@@ -185,92 +361,154 @@ export class AssetService {
     return issues;
   }
 
-  private async write(items: WriteItem[], options: WriteOptions): Promise<WriteResult[]> {
-    const shapeIssues = this.shapeIssues(items);
-    const committed: NodeState[] = [];
-    const results = await this.uow.write(async (store) => {
-      const inBatch = new Set(items.map((item) => formatRef(item.ref)));
-      const wanted = new Map<string, Ref>();
-      for (const item of items)
-        for (const edge of edgesOf(item)) if (!inBatch.has(edge.key)) wanted.set(edge.key, edge.ref);
-      const loaded = await store.assets.loadForWrite(
+  /**
+   * Sends the read of a chunk: its stored assets, the dependencies it names that are not
+   * in it (nor in `overlay`, the chunk before it when that one is not stored yet), and ids
+   * for its creations. The statement is queued on the connection at once.
+   */
+  private loadChunk(writer: AssetWriter, items: WriteItem[], overlay: Map<string, ResolvedRef> | null): Promise<Loaded> {
+    const keys = items.map((item) => formatRef(item.ref));
+    const inBatch = new Set(keys);
+    const wanted = new Map<string, Ref>();
+    for (const item of items)
+      for (const edge of edgesOf(item)) if (!inBatch.has(edge.key) && !overlay?.has(edge.key)) wanted.set(edge.key, edge.ref);
+    return writer
+      .load(
         items.map((item) => item.ref),
         [...wanted.values()],
         items.length,
-      );
-      const existing = new Map(loaded.existing.map((asset) => [asset.ref, asset]));
-      shapeIssues.push(...this.lifecycleIssues(items, existing));
-      const { ids: resolved, warnings } = this.resolveDependencies(items, existing, loaded.resolved, shapeIssues);
-      if (options.ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, options.ifMatch);
+      )
+      .then((loaded) => ({ ...loaded, keys }));
+  }
 
-      const plans = items.map((item) => {
-        const key = formatRef(item.ref);
-        const before = existing.get(key) ?? null;
-        const annotations = toAnnotations(item.body, before);
-        const edges = edgesOf(item);
-        const dependsOn: DependencyEdge[] = edges
-          .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
-          .sort(byRef);
-        const changes = diffAsset(before, { ...annotations, dependsOn });
-        return { item, key, before, annotations, edges, dependsOn, changes };
-      });
-      const changed = plans.filter((plan) => plan.changes.length > 0 || !plan.before);
-      const ids = new Map(resolved);
-      let next = 0;
-      for (const plan of changed) if (!plan.before) ids.set(plan.key, loaded.freshIds[next++]);
-      const writes = changed.map((plan): AssetWrite => ({
-        id: ids.get(plan.key)!,
-        existed: plan.before !== null,
-        deprecated: plan.before?.deprecation != null,
-        record: { kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations },
-        revision: (plan.before?.revision ?? 0) + 1,
-        edges: plan.edges.map((edge) => ({
-          dependencyId: ids.get(edge.key)!,
-          pinnedVersion: edge.pinnedVersion,
-          importance: edge.importance,
-          note: edge.note,
-        })),
-        action: plan.before ? 'update' : 'create',
-        changes: plan.changes,
-      }));
-      const written = await store.assets.write(writes, options.actor);
-      const rows = new Map(written.rows.map((row) => [formatRef(row), row]));
-      // The log entries of this write are consecutive, one per written asset.
-      writes.forEach((w, i) =>
-        committed.push({
-          seq: written.firstSeq + i,
-          id: w.id,
-          kind: w.record.kind,
-          name: w.record.name,
-          owner: w.record.owner,
-          deprecated: w.record.lifecycle === 'deprecated' || w.record.lifecycle === 'retired' || w.deprecated,
-          dependsOn: w.edges.map((e) => e.dependencyId),
-        }),
-      );
-      return plans.map((plan): WriteResult => {
-        const row = rows.get(plan.key);
-        const asset: Asset = row
-          ? {
-              ...plan.annotations,
-              id: row.id,
-              ref: plan.key,
-              kind: plan.item.ref.kind,
-              name: plan.item.ref.name,
-              dependsOn: plan.dependsOn,
-              deprecation: plan.before?.deprecation ?? null,
-              revision: row.revision,
-              createdAt: isoTime(row.createdAt),
-              updatedAt: isoTime(row.updatedAt),
-            }
-          : plan.before!;
-        const status = !plan.before ? 'created' : row ? 'updated' : 'unchanged';
-        return { ref: plan.key, status, revision: asset.revision, asset, warnings: warnings.get(plan.key) ?? [] };
-      });
+  /** Checks every rule on a loaded chunk and works out what to store; no I/O. */
+  private planChunk(
+    run: WriteRun,
+    items: WriteItem[],
+    issues: FieldIssue[],
+    loaded: Loaded,
+    overlay: Map<string, ResolvedRef> | null,
+    ifMatch?: number | '*',
+  ): PlannedChunk {
+    const { keys } = loaded;
+    const existing = new Map(loaded.existing.map((asset) => [asset.ref, asset]));
+    if (run.importing) issues.push(...run.repeats(items, keys, existing, overlay));
+    issues.push(...this.lifecycleIssues(items, existing));
+    const resolved = overlay ? [...loaded.resolved, ...overlay.values()] : loaded.resolved;
+    const { ids, warnings, deferred } = this.resolveDependencies(items, keys, existing, resolved, issues, run.importing);
+    if (ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, ifMatch);
+
+    let next = 0;
+    const plans = items.map((item, i): Plan => {
+      const key = keys[i];
+      const before = existing.get(key) ?? null;
+      const annotations = toAnnotations(item.body, before);
+      const dependsOn: DependencyEdge[] = edgesOf(item)
+        .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
+        .sort(byRef);
+      const changes = diffAsset(before, { ...annotations, dependsOn });
+      const id = before ? before.id : loaded.freshIds[next++];
+      ids.set(key, id);
+      return { item, key, id, before, annotations, dependsOn, changes };
     });
-    // This process knows exactly what it just committed: keep its own index current
-    // without a log query (GraphSync checks that nothing else committed in between).
-    this.graph.applyCommitted(committed);
-    return results;
+    const writes = plans
+      .filter((plan) => plan.changes.length > 0 || !plan.before)
+      .map((plan): AssetWrite => {
+        const edges: EdgeWrite[] = [];
+        for (const edge of edgesOf(plan.item)) {
+          const dependencyId = ids.get(edge.key);
+          if (dependencyId !== undefined)
+            edges.push({ dependencyId, pinnedVersion: edge.pinnedVersion, importance: edge.importance, note: edge.note });
+        }
+        return {
+          id: plan.id,
+          existed: plan.before !== null,
+          deprecated: plan.before?.deprecation != null,
+          record: { kind: plan.item.ref.kind, name: plan.item.ref.name, ...plan.annotations },
+          revision: (plan.before?.revision ?? 0) + 1,
+          edges,
+          action: plan.before ? 'update' : 'create',
+          changes: plan.changes,
+        };
+      });
+    return { plans, writes, warnings, deferred, ids, firstFreshId: loaded.freshIds[0] };
+  }
+
+  /** Stores a planned chunk; its log entries are consecutive, one per written asset. */
+  private async storeChunk(writer: AssetWriter, run: WriteRun, chunk: PlannedChunk): Promise<{ results: WriteResult[]; at: string }> {
+    const { plans, writes, warnings, deferred, ids } = chunk;
+    const { firstSeq, at } = await writer.write(writes, run.actor);
+    run.wrote(chunk.firstFreshId, writes);
+    const nodes = new Map<number, NodeState>();
+    writes.forEach((w, i) => {
+      const node: NodeState = {
+        seq: firstSeq + i,
+        id: w.id,
+        kind: w.record.kind,
+        name: w.record.name,
+        owner: w.record.owner,
+        deprecated: w.record.lifecycle === 'deprecated' || w.record.lifecycle === 'retired' || w.deprecated,
+        dependsOn: w.edges.map((e) => e.dependencyId),
+      };
+      nodes.set(w.id, node);
+      run.committed.push(node);
+    });
+    for (const edge of deferred) {
+      const dependentId = ids.get(edge.dependent)!;
+      run.deferred.push({ ...edge, dependentId, node: nodes.get(dependentId)! });
+    }
+    const results = plans.map((plan): WriteResult => {
+      const written = nodes.has(plan.id);
+      const status = !plan.before ? 'created' : written ? 'updated' : 'unchanged';
+      const revision = written ? (plan.before?.revision ?? 0) + 1 : plan.before!.revision;
+      return { ref: plan.key, status, revision, warnings: warnings.get(plan.key) ?? [] };
+    });
+    return { results, at };
+  }
+
+  /** One chunk, read, planned and stored in turn: a PUT or a batch. */
+  private async writeChunk(
+    writer: AssetWriter,
+    run: WriteRun,
+    items: WriteItem[],
+    issues: FieldIssue[],
+    ifMatch?: number | '*',
+  ): Promise<{ results: WriteResult[]; plans: Plan[]; at: string }> {
+    const loaded = await this.loadChunk(writer, items, null);
+    const planned = this.planChunk(run, items, issues, loaded, null, ifMatch);
+    return { ...(await this.storeChunk(writer, run, planned)), plans: planned.plans };
+  }
+
+  /**
+   * The end of an import: links the dependencies that named assets written later in it,
+   * after the same checks as any other (they must exist; a deprecated one warns, one past
+   * its sunset refuses). Returns the warnings, by dependent.
+   */
+  private async linkDeferred(writer: AssetWriter, run: WriteRun): Promise<Map<string, Warning[]>> {
+    if (run.deferred.length === 0) return new Map();
+    const refs = new Map(run.deferred.map((d) => [d.edge.key, d.edge.ref]));
+    const found = new Map((await writer.resolve([...refs.values()])).map((r) => [formatRef(r), r]));
+    const missing = run.deferred.filter((d) => !found.has(d.edge.key));
+    if (missing.length > 0)
+      throw new InputError(
+        `dependsOn names ${new Set(missing.map((d) => d.edge.key)).size} asset(s) that do not exist`,
+        missing.slice(0, IMPORT_ISSUES_LISTED).map((d) => ({ in: 'body', field: d.field, message: `${d.edge.key} does not exist` })),
+      );
+    const warnings = this.deprecatedDependencyRules(
+      run.deferred.map((d) => ({ dependent: d.dependent, edge: d.edge, field: d.field })),
+      new Map(),
+      found,
+    );
+    const byDependent = new Map<number, { id: number; edges: EdgeWrite[] }>();
+    for (const d of run.deferred) {
+      const dependencyId = found.get(d.edge.key)!.id;
+      const entry = byDependent.get(d.dependentId) ?? { id: d.dependentId, edges: [] };
+      entry.edges.push({ dependencyId, pinnedVersion: d.edge.pinnedVersion, importance: d.edge.importance, note: d.edge.note });
+      byDependent.set(d.dependentId, entry);
+      d.node.dependsOn.push(dependencyId);
+    }
+    await writer.link([...byDependent.values()]);
+    return warnings;
   }
 
   /** A deprecation is undone by reinstating, not by a PUT that names another lifecycle. */
@@ -302,7 +540,8 @@ export class AssetService {
 
   /**
    * Ids of every dependency that is not itself in the batch. Every unknown ref is an
-   * issue; they are reported together with the issues found before, all in one 400.
+   * issue (or, in an import, is left for the end: see linkDeferred); they are reported
+   * together with the issues found before, all in one 400.
    *
    * A dependency the asset did not have before on a deprecated asset is accepted with a
    * warning, and refused (409, naming the replacement) once that asset's sunset date has
@@ -310,35 +549,47 @@ export class AssetService {
    */
   private resolveDependencies(
     items: WriteItem[],
+    keys: string[],
     existing: Map<string, Asset>,
     resolved: ResolvedRef[],
     issues: FieldIssue[],
-  ): { ids: Map<string, number>; warnings: Map<string, Warning[]> } {
-    const inBatch = new Set(items.map((item) => formatRef(item.ref)));
+    deferMissing: boolean,
+  ): { ids: Map<string, number>; warnings: Map<string, Warning[]>; deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[] } {
+    const inBatch = new Set(keys);
     const found = new Map<string, ResolvedRef>(resolved.map((r) => [formatRef(r), r]));
+    const deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[] = [];
+    const edges: CheckedEdge[] = [];
     let missing = 0;
-    for (const item of items)
+    items.forEach((item, i) =>
       edgesOf(item).forEach((edge, j) => {
-        if (!inBatch.has(edge.key) && !found.has(edge.key) && isDependable(edge.ref.kind)) {
+        const field = `${item.fieldPrefix}dependsOn[${j}]`;
+        if (inBatch.has(edge.key) || found.has(edge.key) || !isDependable(edge.ref.kind))
+          edges.push({ dependent: keys[i], edge, field });
+        else if (deferMissing) deferred.push({ dependent: keys[i], edge, field });
+        else {
           missing++;
-          issues.push({ in: 'body', field: `${item.fieldPrefix}dependsOn[${j}]`, message: `${edge.key} does not exist` });
+          issues.push({ in: 'body', field, message: `${edge.key} does not exist` });
         }
-      });
+      }),
+    );
     if (issues.length > 0) {
       const summary =
         missing === issues.length
           ? `dependsOn names ${missing} asset${missing > 1 ? 's' : ''} that do not exist`
-          : issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-      throw new InputError(summary, issues);
+          : issues
+              .slice(0, IMPORT_ISSUES_LISTED)
+              .map((i) => `${i.field}: ${i.message}`)
+              .join('; ');
+      throw new InputError(summary, issues.slice(0, IMPORT_ISSUES_LISTED));
     }
     const ids = new Map<string, number>();
     for (const [key, r] of found) ids.set(key, r.id);
     for (const [key, asset] of existing) ids.set(key, asset.id);
-    return { ids, warnings: this.deprecatedDependencyRules(items, existing, found) };
+    return { ids, warnings: this.deprecatedDependencyRules(edges, existing, found), deferred };
   }
 
   private deprecatedDependencyRules(
-    items: WriteItem[],
+    edges: CheckedEdge[],
     existing: Map<string, Asset>,
     found: Map<string, ResolvedRef>,
   ): Map<string, Warning[]> {
@@ -360,28 +611,28 @@ export class AssetService {
     const today = todayUtc();
     const warnings = new Map<string, Warning[]>();
     const refused: { field: string; dependency: string; sunsetAt: string; replacedBy: string | null }[] = [];
-    for (const item of items) {
-      const key = formatRef(item.ref);
-      const had = new Set(existing.get(key)?.dependsOn.map((e) => e.ref) ?? []);
-      edgesOf(item).forEach((edge, j) => {
-        if (had.has(edge.key)) return;
-        const dep = statusOf(edge.key);
-        if (!dep) return;
-        if (isPastSunset(dep.sunsetAt, today))
-          refused.push({ field: `${item.fieldPrefix}dependsOn[${j}]`, dependency: dep.ref, sunsetAt: dep.sunsetAt!, replacedBy: dep.replacedBy });
-        else warnings.set(key, [...(warnings.get(key) ?? []), newDependencyOnDeprecated(dep)]);
-      });
+    const had = new Map<string, Set<string>>();
+    for (const { dependent, edge, field } of edges) {
+      const dep = statusOf(edge.key);
+      if (!dep) continue;
+      let before = had.get(dependent);
+      if (!before) had.set(dependent, (before = new Set(existing.get(dependent)?.dependsOn.map((e) => e.ref) ?? [])));
+      if (before.has(edge.key)) continue;
+      if (isPastSunset(dep.sunsetAt, today))
+        refused.push({ field, dependency: dep.ref, sunsetAt: dep.sunsetAt!, replacedBy: dep.replacedBy });
+      else warnings.set(dependent, [...(warnings.get(dependent) ?? []), newDependencyOnDeprecated(dep)]);
     }
     if (refused.length > 0)
       throw new ConflictError(
         refused
+          .slice(0, IMPORT_ISSUES_LISTED)
           .map(
             (r) =>
               `${r.field}: ${r.dependency} is past its sunset date ${r.sunsetAt} and accepts no new dependencies; ` +
               (r.replacedBy ? `depend on ${r.replacedBy} instead` : 'it names no replacement'),
           )
           .join('; '),
-        { refused },
+        { refused: refused.slice(0, IMPORT_ISSUES_LISTED) },
       );
     return warnings;
   }

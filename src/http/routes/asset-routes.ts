@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
+import { Readable } from 'node:stream';
 import type { Container } from '../../container.js';
+import { InputError } from '../../domain/errors.js';
+import { importChunks } from '../ndjson.js';
 import { encodeCursor } from '../cursor.js';
 import { actorOf, etag, ifMatchOf } from '../request-context.js';
 import {
@@ -10,8 +13,11 @@ import {
   batchResponseSchema,
   deleteQuerySchema,
   errorResponseSchema,
+  importResponseSchema,
   listQuerySchema,
 } from '../schemas.js';
+
+const NDJSON = 'application/x-ndjson';
 
 const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
 
@@ -122,6 +128,30 @@ export const assetRoutes =
         const counts = { created: 0, updated: 0, unchanged: 0 };
         for (const result of results) counts[result.status]++;
         return { items: results.map(({ ref, status, revision, warnings }) => ({ ref, status, revision, warnings })), counts };
+      },
+    );
+
+    // The import body is streamed to the handler, not buffered: it is read chunk by chunk
+    // while earlier chunks are stored, and it has no size limit.
+    app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
+    app.post(
+      '/v1/import',
+      {
+        schema: {
+          tags: ['assets'],
+          summary: 'Import any number of assets from an NDJSON stream, in one transaction',
+          description:
+            `\`Content-Type: ${NDJSON}\`; each line is one asset as in a batch: \`{"ref": "feature:ctr_7d", "owner": ..., "dependsOn": [...]}\`. ` +
+            'Lines are stored in order, in chunks, while the next chunk is read; dependencies may name assets on any line. ' +
+            'It is all or nothing: any invalid line fails the import and nothing is written. Errors name lines from 1: `lines[7].owner`. ' +
+            'Other writes wait while an import runs; reads do not.',
+          response: { 200: importResponseSchema, 400: errorResponseSchema, 409: errorResponseSchema },
+        },
+      },
+      async (request) => {
+        if (!(request.body instanceof Readable))
+          throw InputError.field('content-type', `must be ${NDJSON}: one asset per line`, 'headers');
+        return c.assets.import(importChunks(request.body, c.config.importChunk), actorOf(request));
       },
     );
   };

@@ -1,0 +1,77 @@
+import type { Readable } from 'node:stream';
+import { assetItemSchema } from '../domain/asset-schemas.js';
+import { InputError, type FieldIssue } from '../domain/errors.js';
+import type { WriteItem } from '../services/asset-service.js';
+import { IMPORT_ISSUES_LISTED } from '../services/asset-service.js';
+import { toFieldIssues } from './error-handler.js';
+
+/** The longest line taken: an asset with ten thousand dependencies fits. */
+export const IMPORT_MAX_LINE = 4 * 1024 * 1024;
+
+/**
+ * Reads an NDJSON body (one asset per line, blank lines ignored) into chunks of validated
+ * write items, lazily: each chunk is read only when asked for. Lines are numbered from 1,
+ * as editors show them, and errors name them: `lines[7].owner`. A chunk with any invalid
+ * line ends the import with a 400 listing that chunk's issues.
+ */
+export async function* importChunks(body: Readable, size: number): AsyncGenerator<WriteItem[]> {
+  let chunk: WriteItem[] = [];
+  const issues: FieldIssue[] = [];
+  let number = 0;
+  let any = false;
+  const flush = () => {
+    if (issues.length > 0)
+      throw new InputError(
+        issues
+          .slice(0, 5)
+          .map((i) => `${i.field}: ${i.message}`)
+          .join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : ''),
+        issues.slice(0, IMPORT_ISSUES_LISTED),
+      );
+    const full = chunk;
+    chunk = [];
+    return full;
+  };
+  const take = (line: string) => {
+    number++;
+    if (line.trim() === '') return;
+    any = true;
+    const prefix = `lines[${number}]`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      issues.push({ in: 'body', field: prefix, message: 'is not a JSON object' });
+      return;
+    }
+    const parsed = assetItemSchema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of toFieldIssues(parsed.error.issues, 'body'))
+        issues.push({ ...issue, field: issue.field === 'body' ? prefix : `${prefix}.${issue.field}` });
+      return;
+    }
+    const { ref, ...item } = parsed.data;
+    chunk.push({ ref, body: item, fieldPrefix: `${prefix}.` });
+  };
+  // The stream is read only as fast as chunks are asked for, so a client sending faster
+  // than the database stores waits on TCP rather than filling this process's memory.
+  body.setEncoding('utf8');
+  let rest = '';
+  for await (const data of body as AsyncIterable<string>) {
+    let start = 0;
+    for (let end = data.indexOf('\n'); end >= 0; end = data.indexOf('\n', start)) {
+      const line = rest + data.slice(start, end);
+      rest = '';
+      take(line.endsWith('\r') ? line.slice(0, -1) : line);
+      start = end + 1;
+      if (chunk.length >= size) yield flush();
+    }
+    rest += data.slice(start);
+    if (rest.length > IMPORT_MAX_LINE) throw InputError.field(`lines[${number + 1}]`, `is longer than ${IMPORT_MAX_LINE} characters`);
+    if (issues.length > 0) flush();
+  }
+  if (rest !== '') take(rest);
+  const last = flush();
+  if (last.length > 0) yield last;
+  else if (!any) throw InputError.field('body', 'must list at least one asset, one JSON object per line');
+}
