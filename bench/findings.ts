@@ -1,5 +1,5 @@
 /**
- * Findings benchmark: loads the reference graph through POST /v1/batch into a fresh
+ * Findings benchmark: loads the reference graph through POST /v1/import into a fresh
  * database, then times the full findings pass and per-asset findings.
  *
  *   npm run bench:findings -- --scale 0.01 [--seed 42] [--keep]
@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { prng, referenceGraph, referenceGraphSize } from './reference-graph.js';
-import { adminQuery, createDatabase } from './support.js';
+import { prng, referenceGraphSize } from './reference-graph.js';
+import { adminQuery, createDatabase, importReferenceGraph } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,17 +45,11 @@ try {
   let loaded = 0;
   let edges = 0;
   const loadStart = performance.now();
-  for (const batch of referenceGraph({ scale, seed })) {
-    const res = await fetch(`${base}/v1/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ assets: batch }),
-    });
-    if (!res.ok) throw new Error(`batch failed: ${res.status} ${(await res.text()).slice(0, 500)}`);
+  await importReferenceGraph(base, { scale, seed }, (batch) => {
     loaded += batch.length;
     for (const asset of batch) edges += asset.dependsOn?.length ?? 0;
-    process.stdout.write(`\rloaded ${loaded} assets, ${edges} dependencies`);
-  }
+    process.stdout.write(`\rloading ${loaded} assets, ${edges} dependencies`);
+  });
   console.log(`\nload: ${(ms(loadStart) / 1000).toFixed(1)} s`);
   // Give the planner statistics, as autovacuum would soon after a bulk load: without
   // them it plans the per-asset edge lookups for a table it believes is tiny.

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createTestDatabase } from '../test/helpers/database.js';
+import { referenceGraph, type BatchAsset, type ReferenceGraphOptions } from './reference-graph.js';
 
 export { SERVER_URL, adminQuery } from '../test/helpers/database.js';
 
@@ -72,3 +73,32 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 }
 
 export const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+/**
+ * Loads the reference graph through `POST /v1/import`: one NDJSON stream, generated batch by
+ * batch only as fast as the service reads it. `onBatch` sees each batch as it is sent.
+ */
+export async function importReferenceGraph(
+  base: string,
+  options: ReferenceGraphOptions,
+  onBatch: (batch: BatchAsset[]) => void = () => {},
+): Promise<{ counts: Record<string, number>; warnings: { total: number } }> {
+  const batches = referenceGraph(options);
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const { value, done } = batches.next();
+      if (done) return controller.close();
+      onBatch(value);
+      controller.enqueue(encoder.encode(value.map((asset) => JSON.stringify(asset)).join('\n') + '\n'));
+    },
+  });
+  const res = await fetch(`${base}/v1/import`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  if (res.status !== 200) throw new Error(`import failed: ${res.status} ${(await res.text()).slice(0, 1000)}`);
+  return res.json() as Promise<{ counts: Record<string, number>; warnings: { total: number } }>;
+}
