@@ -11,7 +11,14 @@ let server: ChildProcess | undefined;
 
 /** Starts `npm start`'s entry point with no DATABASE_URL, as a new user would. */
 async function start(): Promise<void> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DEPCAT_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    // Imports below span several chunks, pipelined on PGlite's single connection.
+    DEPCAT_IMPORT_CHUNK: '2',
+  };
   delete env.DATABASE_URL;
   server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 60_000;
@@ -55,6 +62,31 @@ describe('the embedded default database', () => {
     expect(asset).toMatchObject({ ref: 'feature:sessions', owner: 'ml', dependsOn: [{ ref: 'source:events' }] });
     const down = await (await fetch(`${base}/v1/assets/source/events/downstream`)).json();
     expect(down.items.map((i: { ref: string }) => i.ref)).toEqual(['feature:sessions']);
+
+    const importLines = (lines: object[]) =>
+      fetch(`${base}/v1/import`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: lines.map((line) => JSON.stringify(line)).join('\n'),
+      });
+    const refused = await importLines([
+      { ref: 'model:churn', owner: 'ml', dependsOn: ['feature:sessions', 'feature:tenure'] },
+      { ref: 'feature:tenure', owner: 'ml', dependsOn: ['source:accounts'] },
+      { ref: 'consumer:crm', owner: 'crm', contact: 'crm@example.com', dependsOn: ['model:churn'] },
+    ]);
+    expect(refused.status).toBe(400);
+    expect((await fetch(`${base}/v1/assets/model/churn`)).status).toBe(404);
+    const imported = await importLines([
+      { ref: 'model:churn', owner: 'ml', dependsOn: ['feature:sessions', 'feature:tenure'] },
+      { ref: 'feature:tenure', owner: 'ml', dependsOn: ['source:accounts'] },
+      { ref: 'consumer:crm', owner: 'crm', contact: 'crm@example.com', dependsOn: ['model:churn'] },
+      { ref: 'source:accounts', owner: 'data' },
+      { ref: 'feature:sessions', owner: 'ml', dependsOn: ['source:events'] },
+    ]);
+    expect(imported.status).toBe(200);
+    expect((await imported.json()).counts).toEqual({ created: 4, updated: 0, unchanged: 1 });
+    const consumers = await (await fetch(`${base}/v1/assets/source/events/consumers`)).json();
+    expect(consumers.consumers.map((c: { ref: string; distance: number }) => [c.ref, c.distance])).toEqual([['consumer:crm', 3]]);
     await stop();
   });
 });
