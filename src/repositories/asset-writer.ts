@@ -3,6 +3,9 @@ import type { Asset } from '../domain/asset.js';
 import type { Ref } from '../domain/model.js';
 import { assetRowsFrom, byRefs, RESOLVED_COLUMNS, toAsset, toResolved, type AssetRow, type AssetWrite, type ResolvedRef, type ResolvedRow } from './asset-repository.js';
 
+/** A resolved dependency as the write path's read returns it: ResolvedRow's columns, in order. */
+type ResolvedTuple = [number, ResolvedRow['kind'], string, ResolvedRow['lifecycle'], string | null, string | null, string | null];
+
 /** One key for every graph write: see migrations/001_core.sql on why writes are serialised. */
 export const GRAPH_WRITE_LOCK = 0x67726170; // "grap"
 
@@ -55,19 +58,37 @@ export class AssetWriter {
    * lock advance; unused ones are gaps, as identity columns may have.
    */
   async load(items: Ref[], dependencies: Ref[], idCount: number): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[] }> {
-    const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedRow[]; last: number | null }>(
+    // `json`, not `jsonb`: built as text, with no tree to make; and each dependency as an
+    // array, not an object, since a chunk resolves tens of thousands of them.
+    const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedTuple[]; last: number | null }>(
       `SELECT
-         (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (${assetRowsFrom(byRefs(1, 2))}) x) AS existing,
-         (SELECT COALESCE(jsonb_agg(y), '[]'::jsonb) FROM (SELECT ${RESOLVED_COLUMNS} FROM ${byRefs(3, 4)}) y) AS resolved,
+         (SELECT COALESCE(json_agg(x), '[]') FROM (${assetRowsFrom(byRefs(1, 2))}) x) AS existing,
+         (SELECT COALESCE(json_agg(json_build_array(a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason,
+                                                    a.replaced_by, a.sunset_at::text)), '[]')
+            FROM ${byRefs(3, 4)}) AS resolved,
          CASE WHEN $5::int > 0 THEN
            setval(pg_get_serial_sequence('assets', 'id'), nextval(pg_get_serial_sequence('assets', 'id')) + $5::int - 1)::int
          END AS last`,
-      [items.map((r) => r.kind), items.map((r) => r.name), dependencies.map((r) => r.kind), dependencies.map((r) => r.name), idCount],
+      [
+        arrayLiteral(items.map((r) => r.kind)),
+        arrayLiteral(items.map((r) => r.name)),
+        arrayLiteral(dependencies.map((r) => r.kind)),
+        arrayLiteral(dependencies.map((r) => r.name)),
+        idCount,
+      ],
     );
     const first = (row.last ?? 0) - idCount + 1;
     return {
       existing: row.existing.map(toAsset),
-      resolved: row.resolved.map(toResolved),
+      resolved: row.resolved.map(([id, kind, name, lifecycle, deprecationReason, replacedBy, sunsetAt]) => ({
+        id,
+        kind,
+        name,
+        lifecycle,
+        deprecationReason,
+        replacedBy,
+        sunsetAt,
+      })),
       freshIds: Array.from({ length: idCount }, (_, i) => first + i),
     };
   }

@@ -106,6 +106,9 @@ function edgesOf(item: WriteItem): ParsedEdge[] {
   return edges;
 }
 
+const dependencyField = (item: WriteItem, j: number) => `${item.fieldPrefix}dependsOn[${j}]`;
+const isRetiring = (lifecycle: Lifecycle) => lifecycle === 'deprecated' || lifecycle === 'retired';
+
 const byRef = (a: { ref: string }, b: { ref: string }) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
 
 /** One item of a chunk, as the write will store it. */
@@ -348,14 +351,19 @@ export class AssetService {
         issues.push({ in: 'body', field: `${item.fieldPrefix}ref`, message: `${key} is listed twice (also at ${earlier})` });
       else seen.set(key, item.fieldPrefix.replace(/\.$/, ''));
       issues.push(...kindRuleIssues(item.ref.kind, item.body, item.fieldPrefix));
-      const edgeSeen = new Set<string>();
-      edgesOf(item).forEach((edge, j) => {
-        const field = `${item.fieldPrefix}dependsOn[${j}]`;
-        if (edge.key === key) issues.push({ in: 'body', field, message: 'an asset may not depend on itself' });
-        else if (!isDependable(edge.ref.kind))
-          issues.push({ in: 'body', field, message: `${edge.key}: nothing may depend on a consumer` });
-        else if (edgeSeen.has(edge.key)) issues.push({ in: 'body', field, message: `${edge.key} is listed twice` });
-        edgeSeen.add(edge.key);
+      const edges = edgesOf(item);
+      const edgeSeen = edges.length > 1 ? new Set<string>() : null;
+      edges.forEach((edge, j) => {
+        const problem =
+          edge.key === key
+            ? 'an asset may not depend on itself'
+            : !isDependable(edge.ref.kind)
+              ? `${edge.key}: nothing may depend on a consumer`
+              : edgeSeen?.has(edge.key)
+                ? `${edge.key} is listed twice`
+                : null;
+        if (problem) issues.push({ in: 'body', field: dependencyField(item, j), message: problem });
+        edgeSeen?.add(edge.key);
       });
     });
     return issues;
@@ -447,7 +455,7 @@ export class AssetService {
         kind: w.record.kind,
         name: w.record.name,
         owner: w.record.owner,
-        deprecated: w.record.lifecycle === 'deprecated' || w.record.lifecycle === 'retired' || w.deprecated,
+        deprecated: isRetiring(w.record.lifecycle) || w.deprecated,
         dependsOn: w.edges.map((e) => e.dependencyId),
       };
       nodes.set(w.id, node);
@@ -557,18 +565,21 @@ export class AssetService {
   ): { ids: Map<string, number>; warnings: Map<string, Warning[]>; deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[] } {
     const inBatch = new Set(keys);
     const found = new Map<string, ResolvedRef>(resolved.map((r) => [formatRef(r), r]));
+    // Only edges to deprecated assets are checked further; there are seldom any.
+    const deprecated = new Set<string>();
+    for (const [key, r] of found) if (!existing.has(key) && isRetiring(r.lifecycle)) deprecated.add(key);
+    for (const [key, asset] of existing) if (isRetiring(asset.lifecycle) || asset.deprecation) deprecated.add(key);
     const deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[] = [];
     const edges: CheckedEdge[] = [];
     let missing = 0;
     items.forEach((item, i) =>
       edgesOf(item).forEach((edge, j) => {
-        const field = `${item.fieldPrefix}dependsOn[${j}]`;
-        if (inBatch.has(edge.key) || found.has(edge.key) || !isDependable(edge.ref.kind))
-          edges.push({ dependent: keys[i], edge, field });
-        else if (deferMissing) deferred.push({ dependent: keys[i], edge, field });
+        if (inBatch.has(edge.key) || found.has(edge.key) || !isDependable(edge.ref.kind)) {
+          if (deprecated.has(edge.key)) edges.push({ dependent: keys[i], edge, field: dependencyField(item, j) });
+        } else if (deferMissing) deferred.push({ dependent: keys[i], edge, field: dependencyField(item, j) });
         else {
           missing++;
-          issues.push({ in: 'body', field, message: `${edge.key} does not exist` });
+          issues.push({ in: 'body', field: dependencyField(item, j), message: `${edge.key} does not exist` });
         }
       }),
     );
