@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 
 import { referenceGraphSize } from './reference-graph.js';
 import { ReferenceGraph } from './reference-closure.js';
-import { createDatabase, fmt, getJson, importReferenceGraph, percentile, sleep, startProcess, timed, type Service } from './support.js';
+import { createDatabase, fmt, getJson, importReferenceGraph, percentile, postgresCpuSeconds, sleep, startProcess, timed, type Service } from './support.js';
 import { CteBaseline } from './cte-baseline.js';
 
 const args = process.argv.slice(2);
@@ -62,6 +62,9 @@ async function main(): Promise<void> {
     const graph = new ReferenceGraph();
     let assets = 0;
     let edges = 0;
+    const serviceCpu = service.cpuSeconds();
+    const databaseCpu = postgresCpuSeconds();
+    const clientCpu = process.cpuUsage();
     const load = await timed(() =>
       importReferenceGraph(service!.base, { scale }, (batch) => {
         for (const asset of batch) graph.add(asset);
@@ -71,6 +74,12 @@ async function main(): Promise<void> {
     );
     if (load.value.counts.created !== assets) failures.push(`import created ${load.value.counts.created} of ${assets} assets`);
     report('bulk load through POST /v1/import', `${(load.ms / 1000).toFixed(1)} s`, `${assets} assets, ${edges} dependencies; target ≤ 120 s at scale 1`);
+    const used = process.cpuUsage(clientCpu);
+    report(
+      'CPU used by the load: service / PostgreSQL / this client',
+      `${(service.cpuSeconds() - serviceCpu).toFixed(0)} / ${(postgresCpuSeconds() - databaseCpu).toFixed(0)} / ${((used.user + used.system) / 1e6).toFixed(0)} s`,
+      'on the same two cores',
+    );
 
     // Statistics as autovacuum would have them after such a load; the recursive CTE
     // baseline in particular is planned badly without them.

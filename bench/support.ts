@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createTestDatabase } from '../test/helpers/database.js';
 import { referenceGraph, type BatchAsset, type ReferenceGraphOptions } from './reference-graph.js';
@@ -15,6 +15,21 @@ export interface Service {
   readyMs: number;
   stop(): Promise<void>;
   rssMb(): number;
+  /** CPU seconds the process has used so far (user + system). */
+  cpuSeconds(): number;
+}
+
+/**
+ * CPU seconds used so far by every process named `postgres` on this machine (Linux), or
+ * NaN where that cannot be read: the database's share of a benchmark, when it runs here.
+ */
+export function postgresCpuSeconds(): number {
+  try {
+    const out = execFileSync('ps', ['-C', 'postgres', '-o', 'cputimes='], { encoding: 'utf8' });
+    return out.split('\n').reduce((sum, line) => sum + (Number(line.trim()) || 0), 0);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Runs a script as its own process, as production would, and waits for /readyz. */
@@ -40,6 +55,10 @@ export async function startProcess(script: string, env: Record<string, string>, 
     base,
     child,
     readyMs: performance.now() - started,
+    cpuSeconds: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     rssMb: () => {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
