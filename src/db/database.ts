@@ -76,16 +76,28 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
     flavour: 'postgres',
     async transaction(work) {
       const client = await pool.connect();
+      // Statements are chained, not awaited one by one: a statement queued behind another
+      // is sent as soon as that one completes, without waiting for this process's event
+      // loop in between (under a read load, each such wait is a wait behind other
+      // requests). An import queues the read of its next chunk this way. After a failed
+      // statement the rest fail too, unsent, as PostgreSQL would refuse them.
+      let tail: Promise<unknown> = Promise.resolve();
+      const run = <T>(text: string, values?: unknown[]): Promise<T[]> => {
+        const result = tail.then(() => client.query({ text, values }));
+        tail = result;
+        return result.then((r) => r.rows as T[]);
+      };
       let broken = false;
       try {
-        await client.query('BEGIN');
-        const result = await work(async (text, values) => {
+        void run('BEGIN').catch(() => {});
+        const result = await work((text, values) => {
           onQuery?.(text);
-          return (await client.query({ text, values })).rows;
+          return run(text, values);
         });
-        await client.query('COMMIT');
+        await run('COMMIT');
         return result;
       } catch (error) {
+        await tail.catch(() => {});
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });

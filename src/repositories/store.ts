@@ -47,8 +47,12 @@ export class UnitOfWork {
   writeAssets<T>(work: (writer: AssetWriter) => Promise<T>): Promise<T> {
     return this.db.transaction(async (query) => {
       const writer = new AssetWriter(query);
-      await writer.lock();
-      return work(writer);
+      // Queued ahead of the work's first statement, which runs once the lock is held.
+      const locked = writer.lock();
+      locked.catch(() => {});
+      const result = await work(writer);
+      await locked;
+      return result;
     });
   }
 
