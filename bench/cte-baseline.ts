@@ -31,7 +31,13 @@ export class CteBaseline {
     return { total: Object.values(countsByKind).reduce((a, b) => a + b, 0), countsByKind };
   }
 
-  async analyze(): Promise<void> {
+  /**
+   * Gives the baseline what it needs to be fair: the service keeps reverse edges in memory
+   * and has no index on `dependencies (dependency_id)`, but a catalog answering lineage
+   * in SQL would have one. Then statistics, as autovacuum would have them after a load.
+   */
+  async prepare(): Promise<void> {
+    await this.pool.query('CREATE INDEX IF NOT EXISTS cte_baseline_dependency_idx ON dependencies (dependency_id)');
     await this.pool.query('ANALYZE assets, dependencies');
   }
 

@@ -30,6 +30,20 @@ describe('two service processes on one database', () => {
     expect((await first.http.get('/v1/assets/source/shared/downstream')).body.total).toBe(19);
   });
 
+  it('a deletion through one knows the dependents just declared through the other', async () => {
+    const other = supertest(second.app.server);
+    await first.http.put('/v1/assets/source/events').send({ owner: 'o' }).expect(201);
+    // The other process's index has seen `events` without dependents.
+    expect((await other.get('/v1/assets/source/events/downstream')).body.total).toBe(0);
+    await first.http.put('/v1/assets/feature/sessions').send({ owner: 'o', dependsOn: ['source:events'] }).expect(201);
+    const refused = await other.delete('/v1/assets/source/events');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details.total).toBe(1);
+    await other.delete('/v1/assets/source/events').query({ force: 'true', reason: 'replaced' }).expect(204);
+    const sessions = await first.http.get('/v1/assets/feature/sessions');
+    expect(sessions.body).toMatchObject({ dependsOn: [], revision: 2 });
+  });
+
   it('a deprecation through one is warned about by the next read through the other', async () => {
     const other = supertest(second.app.server);
     await first.http.put('/v1/assets/source/old_logs').send({ owner: 'o' }).expect(201);

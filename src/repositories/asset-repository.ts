@@ -238,12 +238,10 @@ export class AssetRepository {
     return rows.map(toAsset);
   }
 
-  /** Direct dependents, read in the database: exact inside the write transaction. */
-  async directDependents(id: number): Promise<Asset[]> {
-    const rows = await this.db.asset.findMany({
-      where: { dependsOn: { some: { dependencyId: id } } },
-      include: withDependencies,
-    });
+  /** The assets with these ids, with their dependencies. */
+  async findByIds(ids: readonly number[]): Promise<Asset[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.asset.findMany({ where: { id: { in: [...ids] } }, include: withDependencies });
     return rows.map(toAsset);
   }
 
@@ -304,9 +302,14 @@ export class AssetRepository {
     return { ...written, deprecatedAt: deprecated_at ? deprecated_at.toISOString() : null };
   }
 
-  /** Deletes the asset and every edge to or from it (there are no cascading keys). */
-  async delete(id: number): Promise<void> {
-    await this.db.dependency.deleteMany({ where: { OR: [{ dependentId: id }, { dependencyId: id }] } });
+  /**
+   * Deletes the asset and every edge to or from it (there are no cascading keys); the
+   * caller names its dependents, as the table has no index by dependency.
+   */
+  async delete(id: number, dependents: readonly number[]): Promise<void> {
+    await this.db.dependency.deleteMany({
+      where: { OR: [{ dependentId: id }, { dependentId: { in: [...dependents] }, dependencyId: id }] },
+    });
     await this.db.asset.delete({ where: { id } });
   }
 

@@ -128,20 +128,24 @@ export class FindingsRepository {
 
   /**
    * Edges on a volatile asset without a pinned version, and edges whose recorded importance
-   * is below `epsilon`; all of them, or only those touching `assetId`.
+   * is below `epsilon`; all of them, or only those touching `asset` (whose dependents the
+   * caller names, from the closure index: the table has no index by dependency).
    */
-  async notableEdges(epsilon: number, assetId?: number): Promise<{ unpinnedVolatile: EdgeFact[]; negligible: EdgeFact[] }> {
+  async notableEdges(
+    epsilon: number,
+    asset?: { id: number; dependents: readonly number[] },
+  ): Promise<{ unpinnedVolatile: EdgeFact[]; negligible: EdgeFact[] }> {
     const select = (where: string) =>
       `SELECT d.dependent_id, d.dependency_id, d.importance,
               (a.stability = 'volatile' AND d.pinned_version IS NULL) AS unpinned_volatile
          FROM dependencies d JOIN assets a ON a.id = d.dependency_id
         WHERE ((a.stability = 'volatile' AND d.pinned_version IS NULL) OR d.importance < $1) ${where}`;
-    // One asset's edges: two halves, each answered from an index (an OR would scan).
+    // One asset's edges: two halves, each answered by primary-key probes (an OR would scan).
     const sql =
-      assetId === undefined
+      asset === undefined
         ? select('')
-        : `${select('AND d.dependent_id = $2')} UNION ALL ${select('AND d.dependency_id = $2')}`;
-    const params = assetId === undefined ? [epsilon] : [epsilon, assetId];
+        : `${select('AND d.dependent_id = $2')} UNION ALL ${select('AND d.dependent_id = ANY($3::int[]) AND d.dependency_id = $2')}`;
+    const params = asset === undefined ? [epsilon] : [epsilon, asset.id, [...asset.dependents]];
     const rows = await this.db.$queryRawUnsafe<
       { dependent_id: number; dependency_id: number; importance: number | null; unpinned_volatile: boolean | null }[]
     >(sql, ...params);

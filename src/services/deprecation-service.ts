@@ -8,6 +8,7 @@ import type { UnitOfWork } from '../repositories/store.js';
 import { sameValue } from './asset-diff.js';
 import type { AssetService } from './asset-service.js';
 import type { ConsumerItem, LineageService } from './lineage-service.js';
+import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from './graph-retry.js';
 
 export interface DeprecationResult {
   asset: AssetView;
@@ -22,9 +23,6 @@ export interface OutboxDelivery {
   wake(): void;
 }
 
-/** How often the consumer set may change under a deprecation before we give up retrying. */
-const MAX_GRAPH_RETRIES = 5;
-const GRAPH_MOVED = Symbol('graph moved');
 
 /** Deprecating and reinstating assets, and telling their consumers. */
 export class DeprecationService {

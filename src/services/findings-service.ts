@@ -161,7 +161,7 @@ export class FindingsService {
     const around = [known, ...before.dependenciesOf(known), ...before.dependentsOf(known)];
     const [rows, edges, reads] = await Promise.all([
       this.uow.read.findings.annotationsAround(around, text),
-      this.uow.read.findings.notableEdges(this.options.importanceEpsilon, known),
+      this.uow.read.findings.notableEdges(this.options.importanceEpsilon, { id: known, dependents: before.dependentsOf(known) }),
       undeclared ?? [],
     ]);
     // From here on nothing awaits. The index may have moved on while we waited; it is
