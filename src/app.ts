@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { documentImportBody } from './http/ndjson.js';
 import { accessRoutes } from './http/routes/access-routes.js';
 import { apiKeyRoutes } from './http/routes/api-key-routes.js';
 import { assetRoutes } from './http/routes/asset-routes.js';
@@ -55,6 +56,7 @@ export async function buildApp(
       ],
     },
     transform: jsonSchemaTransform,
+    transformObject: documentImportBody,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

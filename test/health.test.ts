@@ -35,6 +35,9 @@ describe('health and documentation', () => {
     const body = put.requestBody.content['application/json'].schema;
     expect(body.required).toContain('owner');
     expect(body.additionalProperties).toBe(false);
+    // The import's streamed body is described too, though no validator reads it.
+    const line = doc.paths['/v1/import'].post.requestBody.content['application/x-ndjson'].schema;
+    expect(line.required).toEqual(expect.arrayContaining(['owner', 'ref']));
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/assets',

@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { SwaggerTransformObject } from '@fastify/swagger';
+import { z } from 'zod';
 import { assetItemSchema } from '../domain/asset-schemas.js';
 import { InputError, type FieldIssue } from '../domain/errors.js';
 import type { WriteItem } from '../services/asset-service.js';
@@ -75,3 +77,23 @@ export async function* importChunks(body: Readable, size: number): AsyncGenerato
   if (last.length > 0) yield last;
   else if (!any) throw InputError.field('body', 'must list at least one asset, one JSON object per line');
 }
+
+/**
+ * The import's body in the OpenAPI document. A `body` in the route's schema would have the
+ * zod validator read the stream, so the body is described in the generated document.
+ */
+export const documentImportBody: SwaggerTransformObject = (document) => {
+  if (!('openapiObject' in document)) return document.swaggerObject;
+  const post = document.openapiObject.paths?.['/v1/import']?.post;
+  if (post)
+    post.requestBody = {
+      required: true,
+      description: 'One asset per line, each as an item of `POST /v1/batch`; blank lines are skipped.',
+      content: {
+        'application/x-ndjson': {
+          schema: z.toJSONSchema(assetItemSchema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as object,
+        },
+      },
+    };
+  return document.openapiObject;
+};
