@@ -498,9 +498,10 @@ export class AssetService {
     const refs = new Map(run.deferred.map((d) => [d.edge.key, d.edge.ref]));
     const found = new Map((await writer.resolve([...refs.values()])).map((r) => [formatRef(r), r]));
     const missing = run.deferred.filter((d) => !found.has(d.edge.key));
+    const unknown = new Set(missing.map((d) => d.edge.key)).size;
     if (missing.length > 0)
       throw new InputError(
-        `dependsOn names ${new Set(missing.map((d) => d.edge.key)).size} asset(s) that do not exist`,
+        `dependsOn names ${unknown} asset${unknown > 1 ? 's' : ''} that do not exist`,
         missing.slice(0, IMPORT_ISSUES_LISTED).map((d) => ({ in: 'body', field: d.field, message: `${d.edge.key} does not exist` })),
       );
     const warnings = this.deprecatedDependencyRules(
