@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -147,6 +149,21 @@ describe('POST /v1/import', () => {
     expect(together.status).toBe(400);
     expect(together.body.error.details[0]).toMatchObject({ field: 'lines[2].ref', message: expect.stringContaining('also at lines[1]') });
     expect(await count()).toBe(before);
+  });
+
+  it('stores nothing when the client goes away before the end of the body', async () => {
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.app.server.address() as AddressInfo;
+    const before = await count();
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/import', headers: { 'content-type': 'application/x-ndjson' } });
+    req.on('error', () => {});
+    // Complete lines, several chunks of them, then the connection drops mid-body.
+    req.write(ndjson(Array.from({ length: 7 }, (_, i) => ({ ref: `source:cut${i}`, owner: 'x' }))));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    req.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await count()).toBe(before);
+    expect((await t.http.get('/v1/assets/source/cut0')).status).toBe(404);
   });
 
   it('answers 400 for another content type or an empty body', async () => {
