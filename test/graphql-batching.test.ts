@@ -25,6 +25,9 @@ const graph: FixtureAsset[] = [
 beforeAll(async () => {
   t = await startTestApp({}, { onQuery: (sql) => statements.push(sql) });
   await register(t, graph);
+  // No background catch-up while statements are counted: one landing mid-request splits
+  // the request's loader batches by when each field's index check returned.
+  t.container.graph.stopFollowing();
 });
 afterAll(() => t?.close());
 
@@ -103,8 +106,11 @@ describe('listing assets with their direct dependencies and dependents', () => {
     const many = await countStatements(40, { kind: 'feature' });
     console.log(`GraphQL listing of features: ${few.assets} -> ${few.count} SQL statements, ${many.assets} -> ${many.count}`);
     expect(many.assets).toBe(40);
-    expect(many.count).toBe(few.count);
-    expect(many.count).toBeLessThanOrEqual(12);
+    // The page (3 statements) and one batch per loader (dependsOn assets, dependents), or
+    // two when the fields' index checks come back at different times: at most 7 for any
+    // page size, where a statement per asset would be 40 and more.
+    expect(few.count).toBeLessThanOrEqual(7);
+    expect(many.count).toBeLessThanOrEqual(7);
   });
 
   it('returns the right dependencies and dependents for every asset', async () => {
