@@ -1,6 +1,6 @@
+import type { Database } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { ApiKeyRepository } from './api-key-repository.js';
-import type { Database } from '../db/database.js';
 import { AssetRepository } from './asset-repository.js';
 import { AssetWriter, GRAPH_WRITE_LOCK } from './asset-writer.js';
 import type { DbClient } from './db-client.js';

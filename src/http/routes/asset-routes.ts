@@ -1,7 +1,7 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
-import { Readable } from 'node:stream';
 import type { Container } from '../../container.js';
 import { InputError } from '../../domain/errors.js';
 import { importChunks } from '../ndjson.js';
