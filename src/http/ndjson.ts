@@ -3,8 +3,7 @@ import type { SwaggerTransformObject } from '@fastify/swagger';
 import { z } from 'zod';
 import { assetItemSchema } from '../domain/asset-schemas.js';
 import { InputError, type FieldIssue } from '../domain/errors.js';
-import type { WriteItem } from '../services/asset-service.js';
-import { IMPORT_ISSUES_LISTED } from '../services/asset-service.js';
+import { IMPORT_ISSUES_LISTED, type WriteItem } from '../services/asset-service.js';
 import { toFieldIssues } from './error-handler.js';
 
 /** The longest line taken: an asset with ten thousand dependencies fits. */
