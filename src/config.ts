@@ -15,6 +15,7 @@ const envSchema = z.object({
   DEPCAT_ACCESS_POLICY: z.enum(ACCESS_POLICIES).default('open'),
   DEPCAT_BODY_LIMIT: z.coerce.number().int().positive().default(10 * MiB),
   DEPCAT_IMPORT_CHUNK: z.coerce.number().int().positive().max(10_000).default(5000),
+  DEPCAT_WRITE_LOCK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   DEPCAT_IMPORTANCE_EPSILON: z.coerce.number().nonnegative().default(0.001),
   DEPCAT_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -30,6 +31,8 @@ export interface Config {
   bodyLimit: number;
   /** Lines an import stores per statement. */
   importChunk: number;
+  /** How long a write waits for the graph write lock (held by an import, say) before a 503. */
+  writeLockTimeoutMs: number;
   importanceEpsilon: number;
   webhookBackoffMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultAccessPolicy: e.DEPCAT_ACCESS_POLICY,
     bodyLimit: e.DEPCAT_BODY_LIMIT,
     importChunk: e.DEPCAT_IMPORT_CHUNK,
+    writeLockTimeoutMs: e.DEPCAT_WRITE_LOCK_TIMEOUT_MS,
     importanceEpsilon: e.DEPCAT_IMPORTANCE_EPSILON,
     webhookBackoffMs: e.DEPCAT_WEBHOOK_BACKOFF_MS,
     logLevel: e.LOG_LEVEL,

@@ -57,7 +57,7 @@ export async function createContainer(
     await db.close();
     throw error;
   }
-  const uow = new UnitOfWork(db);
+  const uow = new UnitOfWork(db, config.writeLockTimeoutMs);
   const graph = new GraphSync(db.prisma, uow.read.graph);
   const lineage = new LineageService(graph, uow);
   const assets = new AssetService(uow, lineage, graph);

@@ -6,9 +6,28 @@ import { startTestApp, type TestApp } from './helpers/test-app.js';
 // Chunks of two lines, so that every import below spans several chunks, with the read of
 // one chunk overtaking the write of the one before.
 let t: TestApp;
+let port: number;
 beforeAll(async () => {
-  t = await startTestApp({ DEPCAT_IMPORT_CHUNK: '2' });
+  t = await startTestApp({ DEPCAT_IMPORT_CHUNK: '2', DEPCAT_WRITE_LOCK_TIMEOUT_MS: '300' });
+  // Some tests stream a body by hand, over a real connection.
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (t.app.server.address() as AddressInfo).port;
 });
+
+/** A POST /v1/import whose body the test writes, and may never finish. */
+function streamedImport() {
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/import', headers: { 'content-type': 'application/x-ndjson' } });
+  req.on('error', () => {});
+  const answer = new Promise<{ status: number; body: string }>((resolve) =>
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (data) => (body += data));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }),
+  );
+  return { req, answer };
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 afterAll(() => t?.close());
 
 const ndjson = (lines: unknown[]) => lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n') + '\n';
@@ -152,18 +171,34 @@ describe('POST /v1/import', () => {
   });
 
   it('stores nothing when the client goes away before the end of the body', async () => {
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = t.app.server.address() as AddressInfo;
     const before = await count();
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/import', headers: { 'content-type': 'application/x-ndjson' } });
-    req.on('error', () => {});
+    const { req } = streamedImport();
     // Complete lines, several chunks of them, then the connection drops mid-body.
     req.write(ndjson(Array.from({ length: 7 }, (_, i) => ({ ref: `source:cut${i}`, owner: 'x' }))));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     req.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(await count()).toBe(before);
     expect((await t.http.get('/v1/assets/source/cut0')).status).toBe(404);
+  });
+
+  it('other writes wait for a running import only so long, then answer 503 BUSY; reads go on', async () => {
+    const { req, answer } = streamedImport();
+    req.write(ndjson([{ ref: 'source:slow', owner: 'x' }]));
+    await sleep(200); // the import holds the graph write lock while its client takes its time
+    const put = await t.http.put('/v1/assets/source/waiting').send({ owner: 'x' });
+    expect(put.status).toBe(503);
+    expect(put.headers['retry-after']).toBe('5');
+    expect(put.body.error.code).toBe('BUSY');
+    const del = await t.http.delete('/v1/assets/source/clicks').query({ force: 'true', reason: 'test' });
+    expect(del.status).toBe(503);
+    expect((await t.http.get('/v1/assets/source/clicks/downstream')).status).toBe(200);
+    req.end(ndjson([{ ref: 'feature:slow', owner: 'x', dependsOn: ['source:slow'] }]));
+    const done = await answer;
+    expect(done.status).toBe(200);
+    expect(JSON.parse(done.body).counts).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect((await t.http.put('/v1/assets/source/waiting').send({ owner: 'x' })).status).toBe(201);
+    expect((await t.http.get('/v1/assets/source/slow/downstream')).body.total).toBe(1);
   });
 
   it('answers 400 for another content type or an empty body', async () => {

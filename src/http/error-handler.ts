@@ -99,6 +99,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const details = status === 400 ? [{ in: 'body', field: 'body', message: error.message }] : undefined;
       return reply.code(status).send(body(code, error.message, details));
     }
+    if (pgCodeOf(error) === '55P03') {
+      reply.header('retry-after', '5');
+      return reply
+        .code(503)
+        .send(body('BUSY', 'another write holds the graph for longer than this one may wait (an import, say); retry shortly'));
+    }
     if (isUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       return reply.code(503).send(body('UNAVAILABLE', 'the database is unavailable; retry shortly'));
@@ -108,15 +114,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/** PostgreSQL's error code, from the driver's error or from Prisma's wrapping of it. */
+function pgCodeOf(error: unknown): string {
+  const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+  return e?.meta?.driverAdapterError?.cause?.originalCode ?? (typeof e?.code === 'string' ? e.code : '');
+}
+
 /**
  * Errors that mean "the database cannot be reached right now" rather than a bug: refused
  * or dropped connections, and PostgreSQL's connection-exception (08…), operator-
  * intervention (57P0…) and missing-database (3D000) codes, however the driver wraps them.
  */
 function isUnavailable(error: unknown): boolean {
-  const e = error as { message?: string; code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
-  const pgCode = e?.meta?.driverAdapterError?.cause?.originalCode ?? (typeof e?.code === 'string' ? e.code : '');
-  if (/^(08|57P0|3D000)/.test(pgCode)) return true;
+  const e = error as { message?: string; code?: string };
+  if (/^(08|57P0|3D000)/.test(pgCodeOf(error))) return true;
   const text = `${e?.message ?? ''} ${e?.code ?? ''}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect ECONN|P1001|P1017|DatabaseNotReachable|terminating connection|database ".*" does not exist/i.test(
     text,

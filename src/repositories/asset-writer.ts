@@ -7,7 +7,15 @@ import { assetRowsFrom, byRefs, RESOLVED_COLUMNS, toAsset, toResolved, type Asse
 type ResolvedTuple = [number, ResolvedRow['kind'], string, ResolvedRow['lifecycle'], string | null, string | null, string | null];
 
 /** One key for every graph write: see migrations/001_core.sql on why writes are serialised. */
-export const GRAPH_WRITE_LOCK = 0x67726170; // "grap"
+const GRAPH_WRITE_LOCK = 0x67726170; // "grap"
+
+/**
+ * Takes the graph write lock, waiting at most `timeoutMs` (PostgreSQL then fails the
+ * statement with 55P03, which the API answers with 503 BUSY). The FROM runs first, so
+ * the timeout is set before the wait starts.
+ */
+export const lockStatement = (timeoutMs: number) =>
+  `SELECT pg_advisory_xact_lock(${GRAPH_WRITE_LOCK}) FROM (SELECT set_config('lock_timeout', '${Math.round(timeoutMs)}', true)) AS s`;
 
 const ESCAPED = /["\\]/;
 const ESCAPES = /["\\]/g;
@@ -47,8 +55,8 @@ export class AssetWriter {
   constructor(private readonly query: SqlRunner) {}
 
   /** Serialises graph writes: log order is commit order (held until the transaction ends). */
-  async lock(): Promise<void> {
-    await this.query(`SELECT pg_advisory_xact_lock(${GRAPH_WRITE_LOCK})`, []);
+  async lock(timeoutMs: number): Promise<void> {
+    await this.query(lockStatement(timeoutMs), []);
   }
 
   /**

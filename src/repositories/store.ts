@@ -2,7 +2,7 @@ import type { Database } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
-import { AssetWriter, GRAPH_WRITE_LOCK } from './asset-writer.js';
+import { AssetWriter, lockStatement } from './asset-writer.js';
 import type { DbClient } from './db-client.js';
 import { FindingsRepository } from './findings-repository.js';
 import { GraphRepository } from './graph-repository.js';
@@ -35,7 +35,11 @@ export class UnitOfWork {
   readonly read: Store;
   private readonly prisma: PrismaClient;
 
-  constructor(private readonly db: Pick<Database, 'prisma' | 'transaction'>) {
+  constructor(
+    private readonly db: Pick<Database, 'prisma' | 'transaction'>,
+    /** How long a write waits for the graph write lock before it fails (503 BUSY). */
+    private readonly lockTimeoutMs = 30_000,
+  ) {
     this.prisma = db.prisma;
     this.read = new Store(db.prisma);
   }
@@ -48,7 +52,7 @@ export class UnitOfWork {
     return this.db.transaction(async (query) => {
       const writer = new AssetWriter(query);
       // Queued ahead of the work's first statement, which runs once the lock is held.
-      const locked = writer.lock();
+      const locked = writer.lock(this.lockTimeoutMs);
       locked.catch(() => {});
       const result = await work(writer);
       await locked;
@@ -60,7 +64,7 @@ export class UnitOfWork {
   write<T>(work: (store: Store) => Promise<T>): Promise<T> {
     return this.prisma.$transaction(
       async (tx) => {
-        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${GRAPH_WRITE_LOCK})`);
+        await tx.$executeRawUnsafe(lockStatement(this.lockTimeoutMs));
         return work(new Store(tx));
       },
       { timeout: 300_000, maxWait: 30_000 },
