@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 // Chunks of two lines, so that every import below spans several chunks, with the read of
@@ -192,6 +193,8 @@ describe('POST /v1/import', () => {
     expect(put.body.error.code).toBe('BUSY');
     const del = await t.http.delete('/v1/assets/source/clicks').query({ force: 'true', reason: 'test' });
     expect(del.status).toBe(503);
+    const mutation = await gql(t, 'mutation { deleteAsset(ref: "source:clicks", force: true, reason: "test") { deleted } }');
+    expect(mutation.errors?.[0].extensions?.code).toBe('BUSY');
     expect((await t.http.get('/v1/assets/source/clicks/downstream')).status).toBe(200);
     req.end(ndjson([{ ref: 'feature:slow', owner: 'x', dependsOn: ['source:slow'] }]));
     const done = await answer;

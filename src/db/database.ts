@@ -5,6 +5,12 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
+/** PostgreSQL's error code (SQLSTATE) of an error from the driver, however Prisma wraps it; '' if none. */
+export function pgErrorCode(error: unknown): string {
+  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+  return e?.meta?.driverAdapterError?.cause?.originalCode ?? (typeof e?.code === 'string' ? e.code : '');
+}
+
 /** A single connection that can run multi-statement scripts: what the migrator needs. */
 export interface ScriptSession {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;

@@ -52,3 +52,8 @@ export class UnauthorizedError extends DomainError {
 export class NotAllowedError extends DomainError {
   readonly code = 'FORBIDDEN';
 }
+
+/** Another write holds the graph for longer than this one may wait: retry shortly. */
+export class BusyError extends DomainError {
+  readonly code = 'BUSY';
+}

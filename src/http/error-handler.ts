@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError, InputError, type FieldIssue } from '../domain/errors.js';
+import { pgErrorCode } from '../db/database.js';
+import { BusyError, DomainError, InputError, type FieldIssue } from '../domain/errors.js';
 
 const STATUS: Record<string, number> = {
   INVALID_INPUT: 400,
@@ -9,6 +10,7 @@ const STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
+  BUSY: 503,
 };
 
 const LOCATION: Record<string, FieldIssue['in']> = {
@@ -88,8 +90,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const domain: unknown = error;
     if (domain instanceof InputError) return reply.code(400).send(body(domain.code, domain.message, domain.issues));
-    if (domain instanceof DomainError)
+    if (domain instanceof DomainError) {
+      if (domain instanceof BusyError) reply.header('retry-after', '5');
       return reply.code(STATUS[domain.code] ?? 400).send(body(domain.code, domain.message, domain.details));
+    }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.code(413).send(body('PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`));
     const status = error.statusCode ?? 500;
@@ -98,12 +102,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const code = status === 400 ? 'INVALID_INPUT' : (error.code ?? 'BAD_REQUEST');
       const details = status === 400 ? [{ in: 'body', field: 'body', message: error.message }] : undefined;
       return reply.code(status).send(body(code, error.message, details));
-    }
-    if (pgCodeOf(error) === '55P03') {
-      reply.header('retry-after', '5');
-      return reply
-        .code(503)
-        .send(body('BUSY', 'another write holds the graph for longer than this one may wait (an import, say); retry shortly'));
     }
     if (isUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
@@ -114,12 +112,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/** PostgreSQL's error code, from the driver's error or from Prisma's wrapping of it. */
-function pgCodeOf(error: unknown): string {
-  const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
-  return e?.meta?.driverAdapterError?.cause?.originalCode ?? (typeof e?.code === 'string' ? e.code : '');
-}
-
 /**
  * Errors that mean "the database cannot be reached right now" rather than a bug: refused
  * or dropped connections, and PostgreSQL's connection-exception (08…), operator-
@@ -127,7 +119,7 @@ function pgCodeOf(error: unknown): string {
  */
 function isUnavailable(error: unknown): boolean {
   const e = error as { message?: string; code?: string };
-  if (/^(08|57P0|3D000)/.test(pgCodeOf(error))) return true;
+  if (/^(08|57P0|3D000)/.test(pgErrorCode(error))) return true;
   const text = `${e?.message ?? ''} ${e?.code ?? ''}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect ECONN|P1001|P1017|DatabaseNotReachable|terminating connection|database ".*" does not exist/i.test(
     text,

@@ -1,4 +1,5 @@
-import type { Database } from '../db/database.js';
+import { pgErrorCode, type Database } from '../db/database.js';
+import { BusyError } from '../domain/errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
@@ -31,6 +32,17 @@ export class Store {
   }
 }
 
+/** PostgreSQL's lock_timeout (55P03) as the domain knows it: the graph is busy. */
+async function busyOnLockTimeout<T>(transaction: Promise<T>): Promise<T> {
+  try {
+    return await transaction;
+  } catch (error) {
+    if (pgErrorCode(error) === '55P03')
+      throw new BusyError('another write holds the graph for longer than this one may wait (an import, say); retry shortly');
+    throw error;
+  }
+}
+
 export class UnitOfWork {
   readonly read: Store;
   private readonly prisma: PrismaClient;
@@ -49,7 +61,7 @@ export class UnitOfWork {
    * the asset write path on the driver directly; a throw rolls it all back.
    */
   writeAssets<T>(work: (writer: AssetWriter) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (query) => {
+    return busyOnLockTimeout(this.db.transaction(async (query) => {
       const writer = new AssetWriter(query);
       // Queued ahead of the work's first statement, which runs once the lock is held.
       const locked = writer.lock(this.lockTimeoutMs);
@@ -57,17 +69,19 @@ export class UnitOfWork {
       const result = await work(writer);
       await locked;
       return result;
-    });
+    }));
   }
 
   /** Runs `work` in one transaction holding the graph write lock; a throw rolls it all back. */
   write<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRawUnsafe(lockStatement(this.lockTimeoutMs));
-        return work(new Store(tx));
-      },
-      { timeout: 300_000, maxWait: 30_000 },
+    return busyOnLockTimeout(
+      this.prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe(lockStatement(this.lockTimeoutMs));
+          return work(new Store(tx));
+        },
+        { timeout: 300_000, maxWait: 30_000 },
+      ),
     );
   }
 
