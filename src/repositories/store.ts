@@ -61,15 +61,17 @@ export class UnitOfWork {
    * the asset write path on the driver directly; a throw rolls it all back.
    */
   writeAssets<T>(work: (writer: AssetWriter) => Promise<T>): Promise<T> {
-    return busyOnLockTimeout(this.db.transaction(async (query) => {
-      const writer = new AssetWriter(query);
-      // Queued ahead of the work's first statement, which runs once the lock is held.
-      const locked = writer.lock(this.lockTimeoutMs);
-      locked.catch(() => {});
-      const result = await work(writer);
-      await locked;
-      return result;
-    }));
+    return busyOnLockTimeout(
+      this.db.transaction(async (query) => {
+        const writer = new AssetWriter(query);
+        // Queued ahead of the work's first statement, which runs once the lock is held.
+        const locked = writer.lock(this.lockTimeoutMs);
+        locked.catch(() => {});
+        const result = await work(writer);
+        await locked;
+        return result;
+      }),
+    );
   }
 
   /** Runs `work` in one transaction holding the graph write lock; a throw rolls it all back. */
