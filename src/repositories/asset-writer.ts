@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/database.js';
 import type { Asset } from '../domain/asset.js';
 import type { Ref } from '../domain/model.js';
-import { assetRowsFrom, byRefs, RESOLVED_COLUMNS, toAsset, toResolved, type AssetRow, type AssetWrite, type ResolvedRef, type ResolvedRow } from './asset-repository.js';
+import { assetRowsFrom, byRefs, toAsset, type AssetRow, type AssetWrite, type ResolvedRef, type ResolvedRow } from './asset-repository.js';
 
 /** A resolved dependency as the write path's read returns it: ResolvedRow's columns, in order. */
 type ResolvedTuple = [number, ResolvedRow['kind'], string, ResolvedRow['lifecycle'], string | null, string | null, string | null];
@@ -99,16 +99,6 @@ export class AssetWriter {
       })),
       freshIds: Array.from({ length: idCount }, (_, i) => first + i),
     };
-  }
-
-  /** Resolves refs to ids (with what the write rules need); unknown refs are absent. */
-  async resolve(refs: Ref[]): Promise<ResolvedRef[]> {
-    if (refs.length === 0) return [];
-    const rows = await this.query<ResolvedRow>(`SELECT ${RESOLVED_COLUMNS} FROM ${byRefs(1, 2)}`, [
-      refs.map((r) => r.kind),
-      refs.map((r) => r.name),
-    ]);
-    return rows.map(toResolved);
   }
 
   /**

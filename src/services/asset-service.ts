@@ -38,7 +38,7 @@ export interface ImportResult {
 }
 
 /** Assets with warnings listed in an import's answer; the total counts them all. */
-export const IMPORT_WARNINGS_LISTED = 100;
+const IMPORT_WARNINGS_LISTED = 100;
 /** Issues listed in one 400 or 409: an import of a million bad lines answers with the first. */
 export const IMPORT_ISSUES_LISTED = 1000;
 
@@ -145,7 +145,7 @@ interface PlannedChunk {
   plans: Plan[];
   writes: AssetWrite[];
   warnings: Map<string, Warning[]>;
-  deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[];
+  deferred: CheckedEdge[];
   ids: Map<string, number>;
   firstFreshId: number | undefined;
 }
@@ -257,7 +257,7 @@ export class AssetService {
   /** Creates or replaces one asset; `created` tells 201 from 200. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
     const items = [{ ref, body, fieldPrefix: options.fieldPrefix ?? '' }];
-    const issues = this.shapeIssues(items, new Map());
+    const issues = this.shapeIssues(items);
     const run = new WriteRun(options.actor, false);
     const { results, plans, at } = await this.uow.writeAssets((writer) => this.writeChunk(writer, run, items, issues, options.ifMatch));
     this.graph.applyCommitted(run.committed);
@@ -284,7 +284,7 @@ export class AssetService {
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
   async batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
-    const issues = this.shapeIssues(items, new Map());
+    const issues = this.shapeIssues(items);
     const run = new WriteRun(actor, false);
     const { results } = await this.uow.writeAssets((writer) => this.writeChunk(writer, run, items, issues));
     this.graph.applyCommitted(run.committed);
@@ -328,7 +328,7 @@ export class AssetService {
         storing?.catch(ignore);
         current = step.done
           ? null
-          : this.planChunk(run, step.value, this.shapeIssues(step.value, new Map()), await loading!, overlay);
+          : this.planChunk(run, step.value, this.shapeIssues(step.value), await loading!, overlay);
         if (storing)
           for (const result of (await storing).results) {
             counts[result.status]++;
@@ -343,8 +343,9 @@ export class AssetService {
   }
 
   /** Problems visible without the database: duplicates, kind rules, self and consumer edges. */
-  private shapeIssues(items: WriteItem[], seen: Map<string, string>): FieldIssue[] {
+  private shapeIssues(items: WriteItem[]): FieldIssue[] {
     const issues: FieldIssue[] = [];
+    const seen = new Map<string, string>();
     items.forEach((item) => {
       const key = formatRef(item.ref);
       const earlier = seen.get(key);
@@ -496,7 +497,8 @@ export class AssetService {
   private async linkDeferred(writer: AssetWriter, run: WriteRun): Promise<Map<string, Warning[]>> {
     if (run.deferred.length === 0) return new Map();
     const refs = new Map(run.deferred.map((d) => [d.edge.key, d.edge.ref]));
-    const found = new Map((await writer.resolve([...refs.values()])).map((r) => [formatRef(r), r]));
+    const { resolved } = await writer.load([], [...refs.values()], 0);
+    const found = new Map(resolved.map((r) => [formatRef(r), r]));
     const missing = run.deferred.filter((d) => !found.has(d.edge.key));
     const unknown = new Set(missing.map((d) => d.edge.key)).size;
     if (missing.length > 0)
@@ -504,11 +506,7 @@ export class AssetService {
         `dependsOn names ${unknown} asset${unknown > 1 ? 's' : ''} that do not exist`,
         missing.slice(0, IMPORT_ISSUES_LISTED).map((d) => ({ in: 'body', field: d.field, message: `${d.edge.key} does not exist` })),
       );
-    const warnings = this.deprecatedDependencyRules(
-      run.deferred.map((d) => ({ dependent: d.dependent, edge: d.edge, field: d.field })),
-      new Map(),
-      found,
-    );
+    const warnings = this.deprecatedDependencyRules(run.deferred, new Map(), found);
     const byDependent = new Map<number, { id: number; edges: EdgeWrite[] }>();
     for (const d of run.deferred) {
       const dependencyId = found.get(d.edge.key)!.id;
@@ -564,14 +562,14 @@ export class AssetService {
     resolved: ResolvedRef[],
     issues: FieldIssue[],
     deferMissing: boolean,
-  ): { ids: Map<string, number>; warnings: Map<string, Warning[]>; deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[] } {
+  ): { ids: Map<string, number>; warnings: Map<string, Warning[]>; deferred: CheckedEdge[] } {
     const inBatch = new Set(keys);
     const found = new Map<string, ResolvedRef>(resolved.map((r) => [formatRef(r), r]));
     // Only edges to deprecated assets are checked further; there are seldom any.
     const deprecated = new Set<string>();
     for (const [key, r] of found) if (!existing.has(key) && isRetiring(r.lifecycle)) deprecated.add(key);
     for (const [key, asset] of existing) if (isRetiring(asset.lifecycle) || asset.deprecation) deprecated.add(key);
-    const deferred: Omit<DeferredEdge, 'dependentId' | 'node'>[] = [];
+    const deferred: CheckedEdge[] = [];
     const edges: CheckedEdge[] = [];
     let missing = 0;
     items.forEach((item, i) =>
