@@ -158,6 +158,20 @@ describe('POST /v1/import', () => {
     expect(apart.body.error.details).toEqual([
       { in: 'body', field: 'lines[4].ref', message: 'source:i is listed twice in this import' },
     ]);
+    // Two chunks apart, behind a chunk that also updates an asset: the third chunk's read
+    // must run after the first chunk's whole write, its update included.
+    const behindUpdate = await importLines([
+      { ref: 'source:clicks', owner: 'someone-else' },
+      { ref: 'source:i', owner: 'x' },
+      { ref: 'source:j', owner: 'x' },
+      { ref: 'source:k', owner: 'x' },
+      { ref: 'source:i', owner: 'y' },
+    ]);
+    expect(behindUpdate.status).toBe(400);
+    expect(behindUpdate.body.error.details).toEqual([
+      { in: 'body', field: 'lines[5].ref', message: 'source:i is listed twice in this import' },
+    ]);
+    expect((await t.http.get('/v1/assets/source/clicks')).body.owner).not.toBe('someone-else');
     const adjacent = await importLines([
       { ref: 'source:i', owner: 'x' },
       { ref: 'source:j', owner: 'x' },

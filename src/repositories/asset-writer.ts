@@ -111,17 +111,22 @@ export class AssetWriter {
   async write(writes: AssetWrite[], actor: string): Promise<{ firstSeq: number; at: string }> {
     if (writes.length === 0) return { firstSeq: 0, at: '' };
     const updated = writes.filter((w) => w.existed);
+    // Every statement is queued before any is awaited: an import queues its next read
+    // right after this call and relies on it running after the whole write.
+    const before: Promise<unknown>[] = [];
     if (updated.length > 0) {
-      await this.query('DELETE FROM dependencies WHERE dependent_id = ANY($1::int[])', [updated.map((w) => w.id)]);
-      await this.query(
-        `UPDATE assets a SET (owner, description, lifecycle, tags, platforms, domains, value_type, stability,
-                access_policy, contact, sla, metadata) = (${VALUES}), revision = x.revision, updated_at = now()
-           FROM ${ASSET_ROWS}
-          WHERE a.id = x.id`,
-        assetColumns(updated),
+      before.push(
+        this.query('DELETE FROM dependencies WHERE dependent_id = ANY($1::int[])', [arrayLiteral(updated.map((w) => w.id))]),
+        this.query(
+          `UPDATE assets a SET (owner, description, lifecycle, tags, platforms, domains, value_type, stability,
+                  access_policy, contact, sla, metadata) = (${VALUES}), revision = x.revision, updated_at = now()
+             FROM ${ASSET_ROWS}
+            WHERE a.id = x.id`,
+          assetColumns(updated),
+        ),
       );
     }
-    const [row] = await this.query<{ first_seq: string; at: Date | string }>(
+    const stored = this.query<{ first_seq: string; at: Date | string }>(
       `WITH created AS (
          INSERT INTO assets (id, kind, name, owner, description, lifecycle, tags, platforms, domains, value_type,
                              stability, access_policy, contact, sla, metadata, revision)
@@ -151,6 +156,7 @@ export class AssetWriter {
         JSON.stringify(writes.map((w) => w.changes)),
       ],
     );
+    const [[row]] = await Promise.all([stored, ...before]);
     return { firstSeq: Number(row.first_seq), at: new Date(row.at).toISOString() };
   }
 

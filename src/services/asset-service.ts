@@ -150,6 +150,14 @@ interface PlannedChunk {
   firstFreshId: number | undefined;
 }
 
+/** A stored chunk: its items' results, and the transaction's time. */
+interface Stored {
+  results: WriteResult[];
+  at: string;
+}
+
+const keysOf = (items: WriteItem[]): Set<string> => new Set(items.map((item) => formatRef(item.ref)));
+
 /** A chunk's assets as the next chunk's dependencies resolve to them, before it is stored. */
 const overlayOf = (chunk: PlannedChunk): Map<string, ResolvedRef> =>
   new Map(
@@ -309,33 +317,40 @@ export class AssetService {
     await this.uow.writeAssets(async (writer) => {
       const iterator = chunks[Symbol.asyncIterator]();
       const ignore = () => {};
-      // A pipeline: while the database stores chunk k, this process has already had
-      // chunk k+1 read (its statement is queued ahead of chunk k's write) and plans it,
-      // and chunk k+2 is parsed from the request. Chunk k+1's read cannot see chunk k,
-      // so chunk k's assets are handed to it as an overlay.
-      let next = iterator.next();
-      let current: PlannedChunk | null = null;
-      for (;;) {
-        const step = await next;
-        if (!step.done) {
-          next = iterator.next();
-          next.catch(ignore);
+      const queued = <T>(promise: T | null) => {
+        (promise as Promise<unknown> | null)?.catch(ignore); // awaited later, in order
+        return promise;
+      };
+      const tally = (stored: Stored | null) => {
+        for (const result of stored?.results ?? []) {
+          counts[result.status]++;
+          note(result.ref, result.warnings);
         }
-        const overlay: Map<string, ResolvedRef> | null = current ? overlayOf(current) : null;
-        const loading: Promise<Loaded> | null = step.done ? null : this.loadChunk(writer, step.value, overlay);
-        const storing = current ? this.storeChunk(writer, run, current) : null;
-        loading?.catch(ignore);
-        storing?.catch(ignore);
-        current = step.done
-          ? null
-          : this.planChunk(run, step.value, this.shapeIssues(step.value), await loading!, overlay);
-        if (storing)
-          for (const result of (await storing).results) {
-            counts[result.status]++;
-            note(result.ref, result.warnings);
-          }
-        if (!current) break;
+      };
+      // A pipeline. The connection runs read(0), read(1), write(0), read(2), write(1), …:
+      // chunk k+1 is parsed and its read queued before chunk k is planned, and chunk k's
+      // write is queued as soon as it is planned. The database works through chunk k-1's
+      // write and chunk k+1's read while this process plans chunk k, so neither waits for
+      // the other unless it is the slower. Chunk k+1's read runs before chunk k's write,
+      // so chunk k's assets are handed to its plan as an overlay.
+      let step = await iterator.next();
+      let loading = queued(step.done ? null : this.loadChunk(writer, step.value, null));
+      let previous: PlannedChunk | null = null;
+      let writing: Promise<Stored> | null = null;
+      let written: Promise<Stored> | null = null;
+      while (!step.done) {
+        const items = step.value;
+        const following = await iterator.next();
+        const nextLoading = queued(following.done ? null : this.loadChunk(writer, following.value, keysOf(items)));
+        // Chunk k-2's write was queued ahead of chunk k's read, so it is done by now.
+        const [loaded, stored] = await Promise.all([loading!, written]);
+        tally(stored);
+        const planned = this.planChunk(run, items, this.shapeIssues(items), loaded, previous ? overlayOf(previous) : null);
+        [written, writing] = [writing, queued(this.storeChunk(writer, run, planned))];
+        [previous, loading, step] = [planned, nextLoading, following];
       }
+      tally(await written);
+      tally(await writing);
       for (const [ref, warnings] of await this.linkDeferred(writer, run)) note(ref, warnings);
     });
     this.graph.applyCommitted(run.committed);
@@ -373,15 +388,15 @@ export class AssetService {
 
   /**
    * Sends the read of a chunk: its stored assets, the dependencies it names that are not
-   * in it (nor in `overlay`, the chunk before it when that one is not stored yet), and ids
-   * for its creations. The statement is queued on the connection at once.
+   * in it (nor among `overlaid`, the refs of the chunk before it when that one is not
+   * stored yet), and ids for its creations. The statement is queued on the connection at once.
    */
-  private loadChunk(writer: AssetWriter, items: WriteItem[], overlay: Map<string, ResolvedRef> | null): Promise<Loaded> {
+  private loadChunk(writer: AssetWriter, items: WriteItem[], overlaid: ReadonlySet<string> | null): Promise<Loaded> {
     const keys = items.map((item) => formatRef(item.ref));
     const inBatch = new Set(keys);
     const wanted = new Map<string, Ref>();
     for (const item of items)
-      for (const edge of edgesOf(item)) if (!inBatch.has(edge.key) && !overlay?.has(edge.key)) wanted.set(edge.key, edge.ref);
+      for (const edge of edgesOf(item)) if (!inBatch.has(edge.key) && !overlaid?.has(edge.key)) wanted.set(edge.key, edge.ref);
     return writer
       .load(
         items.map((item) => item.ref),
@@ -445,7 +460,7 @@ export class AssetService {
   }
 
   /** Stores a planned chunk; its log entries are consecutive, one per written asset. */
-  private async storeChunk(writer: AssetWriter, run: WriteRun, chunk: PlannedChunk): Promise<{ results: WriteResult[]; at: string }> {
+  private async storeChunk(writer: AssetWriter, run: WriteRun, chunk: PlannedChunk): Promise<Stored> {
     const { plans, writes, warnings, deferred, ids } = chunk;
     const { firstSeq, at } = await writer.write(writes, run.actor);
     run.wrote(chunk.firstFreshId, writes);
