@@ -84,6 +84,30 @@ describe('POST /v1/import', () => {
     });
   });
 
+  it('warns of new dependencies on deprecated assets, stored before or by an earlier chunk', async () => {
+    await t.http.put('/v1/assets/source/stored_old').send({ owner: 'x' }).expect(201);
+    await t.http.post('/v1/assets/source/stored_old/deprecate').send({ reason: 'gone soon' }).expect(200);
+    const res = await importLines([
+      { ref: 'source:imported_old', owner: 'x', lifecycle: 'deprecated' },
+      { ref: 'source:filler_1', owner: 'x' },
+      { ref: 'source:filler_2', owner: 'x' },
+      { ref: 'feature:on_both', owner: 'x', dependsOn: ['source:imported_old', 'source:stored_old'] },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body.warnings).toEqual({
+      total: 2,
+      items: [
+        {
+          ref: 'feature:on_both',
+          warnings: [
+            expect.objectContaining({ code: 'new_dependency_on_deprecated', asset: 'source:imported_old' }),
+            expect.objectContaining({ code: 'new_dependency_on_deprecated', asset: 'source:stored_old' }),
+          ],
+        },
+      ],
+    });
+  });
+
   it('leaves unchanged assets alone and updates changed ones, with their history', async () => {
     const res = await importLines([
       { ref: 'source:clicks', owner: 'data', stability: 'volatile' },

@@ -30,6 +30,22 @@ describe('two service processes on one database', () => {
     expect((await first.http.get('/v1/assets/source/shared/downstream')).body.total).toBe(19);
   });
 
+  it('a write through one resolves what was just written through the other', async () => {
+    const other = supertest(second.app.server);
+    // Writes find stored assets and deprecated dependencies through the index, which the
+    // other process has not read since these writes.
+    await first.http.put('/v1/assets/source/landed').send({ owner: 'o' }).expect(201);
+    await other.put('/v1/assets/feature/on_landed').send({ owner: 'o', dependsOn: ['source:landed'] }).expect(201);
+    await first.http.put('/v1/assets/source/landed').send({ owner: 'p' }).expect(200);
+    const again = await other.put('/v1/assets/source/landed').send({ owner: 'q' });
+    expect(again.status).toBe(200);
+    expect(again.body.revision).toBe(3);
+    await first.http.post('/v1/assets/source/landed/deprecate').send({ reason: 'superseded' }).expect(200);
+    const late = await other.put('/v1/assets/model/on_landed').send({ owner: 'o', dependsOn: ['source:landed'] });
+    expect(late.status).toBe(201);
+    expect(late.body.warnings.map((w: { code: string }) => w.code)).toContain('new_dependency_on_deprecated');
+  });
+
   it('a deletion through one knows the dependents just declared through the other', async () => {
     const other = supertest(second.app.server);
     await first.http.put('/v1/assets/source/events').send({ owner: 'o' }).expect(201);

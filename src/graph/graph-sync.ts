@@ -116,9 +116,21 @@ export class GraphSync {
     this.timer = null;
   }
 
-  private async pull(): Promise<void> {
+  /**
+   * The index, caught up through `read`, which a write transaction holding the graph write
+   * lock gives: nothing can commit after what it reads, so the index is exact until that
+   * transaction ends. A writer that read through the pool instead could wait for a
+   * connection held by writers waiting for its lock.
+   */
+  async freshUnderLock(read: (seq: number, limit: number) => Promise<NodeState[]>): Promise<ClosureIndex> {
+    await this.start();
+    await this.pull(read);
+    return this.index;
+  }
+
+  private async pull(read = (seq: number, limit: number) => this.log.changesSince(seq, limit)): Promise<void> {
     for (;;) {
-      const changes = await this.log.changesSince(this.appliedSeq, CATCH_UP_CHUNK);
+      const changes = await read(this.appliedSeq, CATCH_UP_CHUNK);
       for (const change of changes) {
         // Entries only move forward; a slower, older answer may arrive after a newer one.
         if (change.seq <= this.appliedSeq) continue;

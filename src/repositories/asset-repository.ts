@@ -19,7 +19,7 @@ export type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies
  * the planner from flattening the lateral subquery into a hash join over every asset,
  * which it prefers whenever its statistics lag behind a bulk load.
  */
-export const byRefs = (kinds: number, names: number) => `unnest($${kinds}::text[], $${names}::text[]) AS r(kind, name)
+const byRefs = (kinds: number, names: number) => `unnest($${kinds}::text[], $${names}::text[]) AS r(kind, name)
   CROSS JOIN LATERAL (SELECT * FROM assets WHERE kind = r.kind AND name = r.name LIMIT 1) AS a`;
 const BY_REFS = byRefs(1, 2);
 

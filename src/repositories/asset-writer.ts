@@ -1,10 +1,7 @@
 import type { SqlRunner } from '../db/database.js';
 import type { Asset } from '../domain/asset.js';
-import type { Ref } from '../domain/model.js';
-import { assetRowsFrom, byRefs, toAsset, type AssetRow, type AssetWrite, type ResolvedRef, type ResolvedRow } from './asset-repository.js';
-
-/** A resolved dependency as the write path's read returns it: ResolvedRow's columns, in order. */
-type ResolvedTuple = [number, ResolvedRow['kind'], string, ResolvedRow['lifecycle'], string | null, string | null, string | null];
+import { changesSince, type NodeState } from './graph-repository.js';
+import { assetRowsFrom, RESOLVED_COLUMNS, toAsset, toResolved, type AssetRow, type AssetWrite, type ResolvedRef, type ResolvedRow } from './asset-repository.js';
 
 /** One key for every graph write: see migrations/001_core.sql on why writes are serialised. */
 const GRAPH_WRITE_LOCK = 0x67726170; // "grap"
@@ -59,44 +56,35 @@ export class AssetWriter {
     await this.query(lockStatement(timeoutMs), []);
   }
 
+  /** The change log after `seq`, read in this transaction (see GraphSync.freshUnderLock). */
+  changesSince(seq: number, limit: number): Promise<NodeState[]> {
+    return changesSince(this.query, seq, limit);
+  }
+
   /**
-   * Everything a write needs to read, in one round trip: the stored assets it names, the
-   * dependencies it names (resolved), and `idCount` fresh ids for the assets it may create.
-   * The ids are one range taken from the identity sequence, which only writers holding the
-   * lock advance; unused ones are gaps, as identity columns may have.
+   * Everything a write needs to read, in one round trip: the stored assets it names
+   * (`ids`: the closure index tells which exist), the details of the deprecated assets it
+   * depends on (`deprecatedIds`: the index only flags them), and `idCount` fresh ids for
+   * its creations. The ids are one range taken from the identity sequence, which only
+   * writers holding the lock advance; unused ones are gaps, as identity columns may have.
    */
-  async load(items: Ref[], dependencies: Ref[], idCount: number): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[] }> {
-    // `json`, not `jsonb`: built as text, with no tree to make; and each dependency as an
-    // array, not an object, since a chunk resolves tens of thousands of them.
-    const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedTuple[]; last: number | null }>(
+  async load(ids: number[], deprecatedIds: number[], idCount: number): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[] }> {
+    // `json`, not `jsonb`: built as text, with no tree to make. One primary-key probe per
+    // id, whatever the statistics say right after a bulk load.
+    const byIds = (param: number) => `unnest($${param}::int[]) AS r(id) CROSS JOIN LATERAL (SELECT * FROM assets WHERE id = r.id LIMIT 1) AS a`;
+    const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedRow[]; last: number | null }>(
       `SELECT
-         (SELECT COALESCE(json_agg(x), '[]') FROM (${assetRowsFrom(byRefs(1, 2))}) x) AS existing,
-         (SELECT COALESCE(json_agg(json_build_array(a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason,
-                                                    a.replaced_by, a.sunset_at::text)), '[]')
-            FROM ${byRefs(3, 4)}) AS resolved,
-         CASE WHEN $5::int > 0 THEN
-           setval(pg_get_serial_sequence('assets', 'id'), nextval(pg_get_serial_sequence('assets', 'id')) + $5::int - 1)::int
+         (SELECT COALESCE(json_agg(x), '[]') FROM (${assetRowsFrom(byIds(1))}) x) AS existing,
+         (SELECT COALESCE(json_agg(x), '[]') FROM (SELECT ${RESOLVED_COLUMNS} FROM ${byIds(2)}) x) AS resolved,
+         CASE WHEN $3::int > 0 THEN
+           setval(pg_get_serial_sequence('assets', 'id'), nextval(pg_get_serial_sequence('assets', 'id')) + $3::int - 1)::int
          END AS last`,
-      [
-        arrayLiteral(items.map((r) => r.kind)),
-        arrayLiteral(items.map((r) => r.name)),
-        arrayLiteral(dependencies.map((r) => r.kind)),
-        arrayLiteral(dependencies.map((r) => r.name)),
-        idCount,
-      ],
+      [arrayLiteral(ids), arrayLiteral(deprecatedIds), idCount],
     );
     const first = (row.last ?? 0) - idCount + 1;
     return {
       existing: row.existing.map(toAsset),
-      resolved: row.resolved.map(([id, kind, name, lifecycle, deprecationReason, replacedBy, sunsetAt]) => ({
-        id,
-        kind,
-        name,
-        lifecycle,
-        deprecationReason,
-        replacedBy,
-        sunsetAt,
-      })),
+      resolved: row.resolved.map(toResolved),
       freshIds: Array.from({ length: idCount }, (_, i) => first + i),
     };
   }

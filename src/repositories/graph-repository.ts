@@ -1,3 +1,4 @@
+import type { SqlRunner } from '../db/database.js';
 import type { Kind } from '../domain/model.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { DbClient } from './db-client.js';
@@ -41,6 +42,27 @@ export const CATCH_UP_CHUNK = 10_000;
 /** The same rule as AssetRepository.deprecated(): a lifecycle or a recorded deprecation. */
 const DEPRECATED = `(a.lifecycle IN ('deprecated', 'retired') OR a.deprecated_at IS NOT NULL) AS deprecated`;
 
+/**
+ * The log entries after `seq`, each with its asset's state as of the statement's snapshot,
+ * through any runner of statements: Prisma, or a write transaction's own connection.
+ * Applying them in order brings an index that has applied everything up to `seq` to
+ * exactly that snapshot.
+ */
+export async function changesSince(query: SqlRunner, seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
+  // The shape keeps the plan to index probes whatever the statistics say (right after a
+  // bulk load they say nothing yet): a keyset range on the log's primary key, then one
+  // primary-key lookup per entry. A plain join is planned as scans of both tables.
+  const rows = await query<NodeRow>(
+    `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner, ${DEPRECATED},
+            (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
+       FROM (SELECT seq, asset_id FROM graph_changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2) c
+       LEFT JOIN LATERAL (SELECT * FROM assets WHERE id = c.asset_id LIMIT 1) a ON true
+      ORDER BY c.seq`,
+    [String(seq), limit],
+  );
+  return rows.map((row) => toState(row, Number(row.seq)));
+}
+
 /** The graph change log and the snapshot an index starts from. */
 export class GraphRepository {
   constructor(private readonly db: DbClient) {}
@@ -62,27 +84,10 @@ export class GraphRepository {
     return Number(seq);
   }
 
-  /**
-   * The entries after `seq`, each with its asset's state as of this statement's snapshot.
-   * Applying them in order brings an index that has applied everything up to `seq` to
-   * exactly that snapshot.
-   */
-  async changesSince(seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
-    // The shape keeps the plan to index probes whatever the statistics say (right after a
-    // bulk load they say nothing yet): a keyset range on the log's primary key, then one
-    // primary-key lookup per entry. A plain join is planned as scans of both tables.
-    const rows = await this.db.$queryRawUnsafe<NodeRow[]>(
-      `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner, ${DEPRECATED},
-              (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
-         FROM (SELECT seq, asset_id FROM graph_changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2) c
-         LEFT JOIN LATERAL (SELECT * FROM assets WHERE id = c.asset_id LIMIT 1) a ON true
-        ORDER BY c.seq`,
-      String(seq),
-      limit,
-    );
-    return rows.map((row) => toState(row, Number(row.seq)));
+  /** The log entries after `seq`: see the function of the same name. */
+  changesSince(seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
+    return changesSince((sql, params) => this.db.$queryRawUnsafe(sql, ...params), seq, limit);
   }
-
 
   /**
    * Streams every asset with its dependencies from one repeatable-read snapshot, and

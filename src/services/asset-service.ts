@@ -8,6 +8,7 @@ import type { AssetWriter } from '../repositories/asset-writer.js';
 import type { FieldChange, HistoryEntry } from '../repositories/history-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 import { diffAsset } from './asset-diff.js';
+import type { ClosureIndex } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
 import type { NodeState } from '../repositories/graph-repository.js';
 import { dependsOnDeprecated, newDependencyOnDeprecated, type DeprecatedDependency } from './deprecation-warnings.js';
@@ -147,7 +148,6 @@ interface PlannedChunk {
   warnings: Map<string, Warning[]>;
   deferred: CheckedEdge[];
   ids: Map<string, number>;
-  firstFreshId: number | undefined;
 }
 
 /** A stored chunk: its items' results, and the transaction's time. */
@@ -156,57 +156,63 @@ interface Stored {
   at: string;
 }
 
-const keysOf = (items: WriteItem[]): Set<string> => new Set(items.map((item) => formatRef(item.ref)));
-
-/** A chunk's assets as the next chunk's dependencies resolve to them, before it is stored. */
-const overlayOf = (chunk: PlannedChunk): Map<string, ResolvedRef> =>
-  new Map(
-    chunk.plans.map((plan) => [
-      plan.key,
-      {
-        id: plan.id,
-        kind: plan.item.ref.kind,
-        name: plan.item.ref.name,
-        lifecycle: plan.annotations.lifecycle,
-        deprecationReason: plan.before?.deprecation?.reason ?? null,
-        replacedBy: plan.before?.deprecation?.replacedBy ?? null,
-        sunsetAt: plan.before?.deprecation?.sunsetAt ?? null,
-      },
-    ]),
+/**
+ * Items of an import that an earlier chunk already planned: found among the refs the run
+ * keeps to resolve dependencies.
+ */
+const repeats = (run: WriteRun, items: WriteItem[], keys: string[]): FieldIssue[] =>
+  items.flatMap((item, i) =>
+    run.planned.has(keys[i]) ? [{ in: 'body' as const, field: `${item.fieldPrefix}ref`, message: `${keys[i]} is listed twice in this import` }] : [],
   );
 
-/** What the chunks of one write transaction leave for its end. */
+/** What one write transaction knows of the graph, and what its chunks leave for its end. */
 class WriteRun {
   readonly committed: NodeState[] = [];
   readonly deferred: DeferredEdge[] = [];
-  /** The first id this run created: ids only grow, and only under the lock this run holds. */
-  private firstCreated: number | null = null;
-  private readonly updated = new Set<number>();
+  /**
+   * Every ref this run has planned, with its id: later chunks of an import resolve their
+   * dependencies here before looking at the index, and a ref found here is listed twice.
+   */
+  readonly planned = new Map<string, number>();
+  /** Those of them that are deprecated or retired, with what the deprecation rules need. */
+  readonly retiring = new Map<string, ResolvedRef>();
 
   constructor(
     readonly actor: string,
     /** An import links dependencies on assets it writes later; any other write refuses them. */
     readonly importing: boolean,
+    /**
+     * The closure index, caught up under the write lock this run holds: it names every
+     * asset stored before the run, and no other writer can change that until the run ends.
+     */
+    readonly index: ClosureIndex,
   ) {}
 
-  wrote(firstFreshId: number | undefined, writes: AssetWrite[]): void {
-    if (this.firstCreated === null && writes.some((w) => !w.existed)) this.firstCreated = firstFreshId ?? null;
-    for (const w of writes) if (w.existed) this.updated.add(w.id);
+  /** The id of a ref stored before this run or planned by it, if any. */
+  idOf(key: string, ref: Ref): number | undefined {
+    return this.planned.get(key) ?? this.index.idOf(ref.kind, ref.name);
   }
 
-  /**
-   * Items of a later chunk that an earlier chunk already wrote: found by id rather than by
-   * remembering every ref of an import of millions.
-   */
-  repeats(items: WriteItem[], keys: string[], existing: Map<string, Asset>, overlay: Map<string, ResolvedRef> | null): FieldIssue[] {
-    return items.flatMap((item, i) => {
-      const asset = existing.get(keys[i]);
-      const again =
-        overlay?.has(keys[i]) ||
-        (asset && ((this.firstCreated !== null && asset.id >= this.firstCreated) || this.updated.has(asset.id)));
-      if (!again) return [];
-      return [{ in: 'body' as const, field: `${item.fieldPrefix}ref`, message: `${keys[i]} is listed twice in this import` }];
-    });
+  /** Details of a deprecated or retired dependency stored before this run (`flagged`) or planned by it. */
+  retiringDependency(key: string, flagged: Map<string, ResolvedRef>): ResolvedRef | undefined {
+    const r = this.planned.has(key) ? this.retiring.get(key) : flagged.get(key);
+    return r && isRetiring(r.lifecycle) ? r : undefined;
+  }
+
+  plannedChunk(plans: Plan[]): void {
+    for (const plan of plans) {
+      this.planned.set(plan.key, plan.id);
+      if (isRetiring(plan.annotations.lifecycle))
+        this.retiring.set(plan.key, {
+          id: plan.id,
+          kind: plan.item.ref.kind,
+          name: plan.item.ref.name,
+          lifecycle: plan.annotations.lifecycle,
+          deprecationReason: plan.before?.deprecation?.reason ?? null,
+          replacedBy: plan.before?.deprecation?.replacedBy ?? null,
+          sunsetAt: plan.before?.deprecation?.sunsetAt ?? null,
+        });
+    }
   }
 }
 
@@ -266,9 +272,9 @@ export class AssetService {
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: AssetView; status: WriteStatus }> {
     const items = [{ ref, body, fieldPrefix: options.fieldPrefix ?? '' }];
     const issues = this.shapeIssues(items);
-    const run = new WriteRun(options.actor, false);
-    const { results, plans, at } = await this.uow.writeAssets((writer) => this.writeChunk(writer, run, items, issues, options.ifMatch));
-    this.graph.applyCommitted(run.committed);
+    const { results, plans, at } = await this.writeRun(options.actor, false, (writer, run) =>
+      this.writeChunk(writer, run, items, issues, options.ifMatch),
+    );
     const [result] = results;
     const [plan] = plans;
     const asset: Asset =
@@ -293,10 +299,24 @@ export class AssetService {
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
   async batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
     const issues = this.shapeIssues(items);
-    const run = new WriteRun(actor, false);
-    const { results } = await this.uow.writeAssets((writer) => this.writeChunk(writer, run, items, issues));
-    this.graph.applyCommitted(run.committed);
+    const { results } = await this.writeRun(actor, false, (writer, run) => this.writeChunk(writer, run, items, issues));
     return results;
+  }
+
+  /**
+   * Runs `work` in one transaction holding the graph write lock, with the closure index
+   * caught up under that lock; once it commits, this process's index takes its writes.
+   */
+  private async writeRun<T>(actor: string, importing: boolean, work: (writer: AssetWriter, run: WriteRun) => Promise<T>): Promise<T> {
+    // Start-up's snapshot is awaited before taking the lock, not while holding it.
+    await this.graph.start();
+    let run: WriteRun | undefined;
+    const value = await this.uow.writeAssets(async (writer) => {
+      run = new WriteRun(actor, importing, await this.graph.freshUnderLock((seq, limit) => writer.changesSince(seq, limit)));
+      return work(writer, run);
+    });
+    this.graph.applyCommitted(run!.committed);
+    return value;
   }
 
   /**
@@ -306,7 +326,6 @@ export class AssetService {
    * never appears fails the import.
    */
   async import(chunks: AsyncIterable<WriteItem[]>, actor: string): Promise<ImportResult> {
-    const run = new WriteRun(actor, true);
     const counts = { created: 0, updated: 0, unchanged: 0 };
     const warned: { ref: string; warnings: Warning[] }[] = [];
     let warningCount = 0;
@@ -314,46 +333,44 @@ export class AssetService {
       warningCount += warnings.length;
       if (warnings.length > 0 && warned.length < IMPORT_WARNINGS_LISTED) warned.push({ ref, warnings });
     };
-    await this.uow.writeAssets(async (writer) => {
+    const tally = (stored: Stored | null) => {
+      for (const result of stored?.results ?? []) {
+        counts[result.status]++;
+        note(result.ref, result.warnings);
+      }
+    };
+    await this.writeRun(actor, true, async (writer, run) => {
       const iterator = chunks[Symbol.asyncIterator]();
       const ignore = () => {};
       const queued = <T>(promise: T | null) => {
         (promise as Promise<unknown> | null)?.catch(ignore); // awaited later, in order
         return promise;
       };
-      const tally = (stored: Stored | null) => {
-        for (const result of stored?.results ?? []) {
-          counts[result.status]++;
-          note(result.ref, result.warnings);
-        }
-      };
       // A pipeline. The connection runs read(0), read(1), write(0), read(2), write(1), …:
       // chunk k+1 is parsed and its read queued before chunk k is planned, and chunk k's
       // write is queued as soon as it is planned. The database works through chunk k-1's
       // write and chunk k+1's read while this process plans chunk k, so neither waits for
-      // the other unless it is the slower. Chunk k+1's read runs before chunk k's write,
-      // so chunk k's assets are handed to its plan as an overlay.
+      // the other unless it is the slower. A read only fetches assets stored before the
+      // import (the index names them), so it need not wait for the chunks before it.
       let step = await iterator.next();
-      let loading = queued(step.done ? null : this.loadChunk(writer, step.value, null));
-      let previous: PlannedChunk | null = null;
+      let loading = queued(step.done ? null : this.loadChunk(writer, run, step.value));
       let writing: Promise<Stored> | null = null;
       let written: Promise<Stored> | null = null;
       while (!step.done) {
         const items = step.value;
         const following = await iterator.next();
-        const nextLoading = queued(following.done ? null : this.loadChunk(writer, following.value, keysOf(items)));
+        const nextLoading = queued(following.done ? null : this.loadChunk(writer, run, following.value));
         // Chunk k-2's write was queued ahead of chunk k's read, so it is done by now.
         const [loaded, stored] = await Promise.all([loading!, written]);
         tally(stored);
-        const planned = this.planChunk(run, items, this.shapeIssues(items), loaded, previous ? overlayOf(previous) : null);
+        const planned = this.planChunk(run, items, this.shapeIssues(items), loaded);
         [written, writing] = [writing, queued(this.storeChunk(writer, run, planned))];
-        [previous, loading, step] = [planned, nextLoading, following];
+        [loading, step] = [nextLoading, following];
       }
       tally(await written);
       tally(await writing);
       for (const [ref, warnings] of await this.linkDeferred(writer, run)) note(ref, warnings);
     });
-    this.graph.applyCommitted(run.committed);
     return { counts, warnings: { total: warningCount, items: warned } };
   }
 
@@ -387,40 +404,36 @@ export class AssetService {
   }
 
   /**
-   * Sends the read of a chunk: its stored assets, the dependencies it names that are not
-   * in it (nor among `overlaid`, the refs of the chunk before it when that one is not
-   * stored yet), and ids for its creations. The statement is queued on the connection at once.
+   * Sends the read of a chunk, queued on the connection at once: the stored assets it
+   * names, the details of the deprecated assets it depends on, and ids for its creations.
+   * The index tells which refs exist and which are deprecated, so for a chunk of new
+   * assets on healthy dependencies there is nothing to fetch.
    */
-  private loadChunk(writer: AssetWriter, items: WriteItem[], overlaid: ReadonlySet<string> | null): Promise<Loaded> {
+  private loadChunk(writer: AssetWriter, run: WriteRun, items: WriteItem[]): Promise<Loaded> {
     const keys = items.map((item) => formatRef(item.ref));
     const inBatch = new Set(keys);
-    const wanted = new Map<string, Ref>();
+    const stored: number[] = [];
+    for (const item of items) {
+      const id = run.index.idOf(item.ref.kind, item.ref.name);
+      if (id !== undefined) stored.push(id);
+    }
+    const deprecated = new Set<number>();
     for (const item of items)
-      for (const edge of edgesOf(item)) if (!inBatch.has(edge.key) && !overlaid?.has(edge.key)) wanted.set(edge.key, edge.ref);
-    return writer
-      .load(
-        items.map((item) => item.ref),
-        [...wanted.values()],
-        items.length,
-      )
-      .then((loaded) => ({ ...loaded, keys }));
+      for (const edge of edgesOf(item)) {
+        if (inBatch.has(edge.key) || run.planned.has(edge.key)) continue;
+        const id = run.index.idOf(edge.ref.kind, edge.ref.name);
+        if (id !== undefined && run.index.isDeprecated(id)) deprecated.add(id);
+      }
+    return writer.load(stored, [...deprecated], items.length - stored.length).then((loaded) => ({ ...loaded, keys }));
   }
 
   /** Checks every rule on a loaded chunk and works out what to store; no I/O. */
-  private planChunk(
-    run: WriteRun,
-    items: WriteItem[],
-    issues: FieldIssue[],
-    loaded: Loaded,
-    overlay: Map<string, ResolvedRef> | null,
-    ifMatch?: number | '*',
-  ): PlannedChunk {
+  private planChunk(run: WriteRun, items: WriteItem[], issues: FieldIssue[], loaded: Loaded, ifMatch?: number | '*'): PlannedChunk {
     const { keys } = loaded;
     const existing = new Map(loaded.existing.map((asset) => [asset.ref, asset]));
-    if (run.importing) issues.push(...run.repeats(items, keys, existing, overlay));
+    if (run.importing) issues.push(...repeats(run, items, keys));
     issues.push(...this.lifecycleIssues(items, existing));
-    const resolved = overlay ? [...loaded.resolved, ...overlay.values()] : loaded.resolved;
-    const { ids, warnings, deferred } = this.resolveDependencies(items, keys, existing, resolved, issues, run.importing);
+    const { ids, warnings, deferred } = this.resolveDependencies(run, items, keys, existing, loaded.resolved, issues);
     if (ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, ifMatch);
 
     let next = 0;
@@ -456,14 +469,14 @@ export class AssetService {
           changes: plan.changes,
         };
       });
-    return { plans, writes, warnings, deferred, ids, firstFreshId: loaded.freshIds[0] };
+    run.plannedChunk(plans);
+    return { plans, writes, warnings, deferred, ids };
   }
 
   /** Stores a planned chunk; its log entries are consecutive, one per written asset. */
   private async storeChunk(writer: AssetWriter, run: WriteRun, chunk: PlannedChunk): Promise<Stored> {
     const { plans, writes, warnings, deferred, ids } = chunk;
     const { firstSeq, at } = await writer.write(writes, run.actor);
-    run.wrote(chunk.firstFreshId, writes);
     const nodes = new Map<number, NodeState>();
     writes.forEach((w, i) => {
       const node: NodeState = {
@@ -499,8 +512,8 @@ export class AssetService {
     issues: FieldIssue[],
     ifMatch?: number | '*',
   ): Promise<{ results: WriteResult[]; plans: Plan[]; at: string }> {
-    const loaded = await this.loadChunk(writer, items, null);
-    const planned = this.planChunk(run, items, issues, loaded, null, ifMatch);
+    const loaded = await this.loadChunk(writer, run, items);
+    const planned = this.planChunk(run, items, issues, loaded, ifMatch);
     return { ...(await this.storeChunk(writer, run, planned)), plans: planned.plans };
   }
 
@@ -511,20 +524,28 @@ export class AssetService {
    */
   private async linkDeferred(writer: AssetWriter, run: WriteRun): Promise<Map<string, Warning[]>> {
     if (run.deferred.length === 0) return new Map();
-    const refs = new Map(run.deferred.map((d) => [d.edge.key, d.edge.ref]));
-    const { resolved } = await writer.load([], [...refs.values()], 0);
-    const found = new Map(resolved.map((r) => [formatRef(r), r]));
-    const missing = run.deferred.filter((d) => !found.has(d.edge.key));
+    // Neither stored before the import nor planned when their dependent was: by now
+    // every chunk is planned.
+    const missing = run.deferred.filter((d) => !run.planned.has(d.edge.key));
     const unknown = new Set(missing.map((d) => d.edge.key)).size;
     if (missing.length > 0)
       throw new InputError(
         `dependsOn names ${unknown} asset${unknown > 1 ? 's' : ''} that do not exist`,
         missing.slice(0, IMPORT_ISSUES_LISTED).map((d) => ({ in: 'body', field: d.field, message: `${d.edge.key} does not exist` })),
       );
-    const warnings = this.deprecatedDependencyRules(run.deferred, new Map(), found);
+    const found = new Map<string, ResolvedRef>();
+    for (const d of run.deferred) {
+      const retiring = run.retiring.get(d.edge.key);
+      if (retiring) found.set(d.edge.key, retiring);
+    }
+    const warnings = this.deprecatedDependencyRules(
+      run.deferred.filter((d) => found.has(d.edge.key)),
+      new Map(),
+      found,
+    );
     const byDependent = new Map<number, { id: number; edges: EdgeWrite[] }>();
     for (const d of run.deferred) {
-      const dependencyId = found.get(d.edge.key)!.id;
+      const dependencyId = run.planned.get(d.edge.key)!;
       const entry = byDependent.get(d.dependentId) ?? { id: d.dependentId, edges: [] };
       entry.edges.push({ dependencyId, pinnedVersion: d.edge.pinnedVersion, importance: d.edge.importance, note: d.edge.note });
       byDependent.set(d.dependentId, entry);
@@ -571,27 +592,39 @@ export class AssetService {
    * passed. An edge the asset already had is not new: re-sending it is never refused.
    */
   private resolveDependencies(
+    run: WriteRun,
     items: WriteItem[],
     keys: string[],
     existing: Map<string, Asset>,
-    resolved: ResolvedRef[],
+    flagged: ResolvedRef[],
     issues: FieldIssue[],
-    deferMissing: boolean,
   ): { ids: Map<string, number>; warnings: Map<string, Warning[]>; deferred: CheckedEdge[] } {
     const inBatch = new Set(keys);
-    const found = new Map<string, ResolvedRef>(resolved.map((r) => [formatRef(r), r]));
+    const flaggedByKey = new Map(flagged.map((r) => [formatRef(r), r]));
+    const ids = new Map<string, number>();
     // Only edges to deprecated assets are checked further; there are seldom any.
-    const deprecated = new Set<string>();
-    for (const [key, r] of found) if (!existing.has(key) && isRetiring(r.lifecycle)) deprecated.add(key);
-    for (const [key, asset] of existing) if (isRetiring(asset.lifecycle) || asset.deprecation) deprecated.add(key);
+    const found = new Map<string, ResolvedRef>();
     const deferred: CheckedEdge[] = [];
     const edges: CheckedEdge[] = [];
     let missing = 0;
     items.forEach((item, i) =>
       edgesOf(item).forEach((edge, j) => {
-        if (inBatch.has(edge.key) || found.has(edge.key) || !isDependable(edge.ref.kind)) {
-          if (deprecated.has(edge.key)) edges.push({ dependent: keys[i], edge, field: dependencyField(item, j) });
-        } else if (deferMissing) deferred.push({ dependent: keys[i], edge, field: dependencyField(item, j) });
+        const checked = (): CheckedEdge => ({ dependent: keys[i], edge, field: dependencyField(item, j) });
+        if (inBatch.has(edge.key)) {
+          const before = existing.get(edge.key);
+          if (before && (isRetiring(before.lifecycle) || before.deprecation)) edges.push(checked());
+          return;
+        }
+        if (!isDependable(edge.ref.kind)) return; // shapeIssues has said so
+        const id = run.idOf(edge.key, edge.ref);
+        if (id !== undefined) {
+          ids.set(edge.key, id);
+          const retiring = run.retiringDependency(edge.key, flaggedByKey);
+          if (retiring) {
+            found.set(edge.key, retiring);
+            edges.push(checked());
+          }
+        } else if (run.importing) deferred.push(checked());
         else {
           missing++;
           issues.push({ in: 'body', field: dependencyField(item, j), message: `${edge.key} does not exist` });
@@ -608,9 +641,6 @@ export class AssetService {
               .join('; ');
       throw new InputError(summary, issues.slice(0, IMPORT_ISSUES_LISTED));
     }
-    const ids = new Map<string, number>();
-    for (const [key, r] of found) ids.set(key, r.id);
-    for (const [key, asset] of existing) ids.set(key, asset.id);
     return { ids, warnings: this.deprecatedDependencyRules(edges, existing, found), deferred };
   }
 
