@@ -52,6 +52,8 @@ export class ClosureIndex {
   private byRef = new Map<string, number>();
   private count = 0;
   private deprecatedCount = 0;
+  /** deprecatedByRef's answer, kept until a deprecated flag changes. */
+  private deprecatedRefs: Map<string, number> | null = null;
 
   // Scratch space reused by every traversal (JavaScript runs one at a time).
   private seen = new Uint32Array(1024);
@@ -72,6 +74,7 @@ export class ClosureIndex {
     this.byRef.clear();
     this.count = 0;
     this.deprecatedCount = 0;
+    this.deprecatedRefs = null;
   }
 
   get size(): number {
@@ -91,6 +94,11 @@ export class ClosureIndex {
 
   idOf(kind: Kind, name: string): number | undefined {
     return this.byRef.get(`${kind}:${name}`);
+  }
+
+  /** The id of a ref given as `kind:name`. */
+  idOfRef(ref: string): number | undefined {
+    return this.byRef.get(ref);
   }
 
   kindOf(id: number): Kind | undefined {
@@ -113,6 +121,20 @@ export class ClosureIndex {
   /** Deprecated or retired (as of the last change applied). */
   isDeprecated(id: number): boolean {
     return this.deprecatedFlag[id] === 1;
+  }
+
+  /**
+   * The deprecated and retired assets by ref: a writer checks each dependency against this
+   * short map rather than the index of every ref. Rebuilt after a deprecated flag changes.
+   */
+  deprecatedByRef(): ReadonlyMap<string, number> {
+    if (!this.deprecatedRefs) {
+      const refs = new Map<string, number>();
+      if (this.deprecatedCount > 0)
+        for (let id = 0; id < this.deprecatedFlag.length; id++) if (this.deprecatedFlag[id] === 1) refs.set(this.refOf(id), id);
+      this.deprecatedRefs = refs;
+    }
+    return this.deprecatedRefs;
   }
 
   ownerOf(id: number): string {
@@ -139,6 +161,7 @@ export class ClosureIndex {
     else {
       this.put(node.id, node.kind, node.name!, node.owner!, node.dependsOn);
       const flag = node.deprecated ? 1 : 0;
+      if (flag !== this.deprecatedFlag[node.id]) this.deprecatedRefs = null;
       this.deprecatedCount += flag - this.deprecatedFlag[node.id];
       this.deprecatedFlag[node.id] = flag;
     }
@@ -198,6 +221,7 @@ export class ClosureIndex {
     for (const dependent of this.dependents[id] ?? []) removeValue(this.dependsOn[dependent], id);
     this.byRef.delete(`${CODE_KIND[this.kindCode[id]]}:${this.names[id]}`);
     this.kindCode[id] = 0;
+    if (this.deprecatedFlag[id] === 1) this.deprecatedRefs = null;
     this.deprecatedCount -= this.deprecatedFlag[id];
     this.deprecatedFlag[id] = 0;
     this.dependsOn[id] = undefined;

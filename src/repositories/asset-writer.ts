@@ -24,12 +24,17 @@ const quote = (value: string) => `"${ESCAPED.test(value) ? value.replace(ESCAPES
  * more than the statement. Elements are quoted only when text; null is NULL.
  */
 export function arrayLiteral(values: readonly (string | number | null)[]): string {
+  if (values.length === 0) return '{}';
   const parts = new Array<string>(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     parts[i] = value === null ? 'NULL' : typeof value === 'number' ? String(value) : quote(value);
   }
-  return `{${parts.join(',')}}`;
+  // The braces go inside the join: a string concatenated to its result would be a rope,
+  // which the driver copies once more to measure.
+  parts[0] = `{${parts[0]}`;
+  parts[parts.length - 1] += '}';
+  return parts.join(',');
 }
 
 const json = (value: unknown) => (value == null ? null : JSON.stringify(value));

@@ -83,6 +83,8 @@ interface ParsedEdge {
   pinnedVersion: string | null;
   importance: number | null;
   note: string | null;
+  /** Set once resolved, unless the dependency is in the same chunk (its id comes with the plan). */
+  dependencyId?: number;
 }
 
 const toEdge = (spec: DependencySpecInput): ParsedEdge => {
@@ -188,9 +190,9 @@ class WriteRun {
     readonly index: ClosureIndex,
   ) {}
 
-  /** The id of a ref stored before this run or planned by it, if any. */
-  idOf(key: string, ref: Ref): number | undefined {
-    return this.planned.get(key) ?? this.index.idOf(ref.kind, ref.name);
+  /** The id of a ref (`kind:name`) stored before this run or planned by it, if any. */
+  idOf(key: string): number | undefined {
+    return this.planned.get(key) ?? this.index.idOfRef(key);
   }
 
   /** Details of a deprecated or retired dependency stored before this run (`flagged`) or planned by it. */
@@ -377,13 +379,17 @@ export class AssetService {
   /** Problems visible without the database: duplicates, kind rules, self and consumer edges. */
   private shapeIssues(items: WriteItem[]): FieldIssue[] {
     const issues: FieldIssue[] = [];
-    const seen = new Map<string, string>();
+    const seen = new Map<string, WriteItem>();
     items.forEach((item) => {
       const key = formatRef(item.ref);
       const earlier = seen.get(key);
       if (earlier !== undefined)
-        issues.push({ in: 'body', field: `${item.fieldPrefix}ref`, message: `${key} is listed twice (also at ${earlier})` });
-      else seen.set(key, item.fieldPrefix.replace(/\.$/, ''));
+        issues.push({
+          in: 'body',
+          field: `${item.fieldPrefix}ref`,
+          message: `${key} is listed twice (also at ${earlier.fieldPrefix.replace(/\.$/, '')})`,
+        });
+      else seen.set(key, item);
       issues.push(...kindRuleIssues(item.ref.kind, item.body, item.fieldPrefix));
       const edges = edgesOf(item);
       const edgeSeen = edges.length > 1 ? new Set<string>() : null;
@@ -413,17 +419,18 @@ export class AssetService {
     const keys = items.map((item) => formatRef(item.ref));
     const inBatch = new Set(keys);
     const stored: number[] = [];
-    for (const item of items) {
-      const id = run.index.idOf(item.ref.kind, item.ref.name);
+    for (const key of keys) {
+      const id = run.index.idOfRef(key);
       if (id !== undefined) stored.push(id);
     }
     const deprecated = new Set<number>();
-    for (const item of items)
-      for (const edge of edgesOf(item)) {
-        if (inBatch.has(edge.key) || run.planned.has(edge.key)) continue;
-        const id = run.index.idOf(edge.ref.kind, edge.ref.name);
-        if (id !== undefined && run.index.isDeprecated(id)) deprecated.add(id);
-      }
+    const deprecatedStored = run.index.deprecatedByRef();
+    if (deprecatedStored.size > 0)
+      for (const item of items)
+        for (const edge of edgesOf(item)) {
+          const id = deprecatedStored.get(edge.key);
+          if (id !== undefined && !inBatch.has(edge.key) && !run.planned.has(edge.key)) deprecated.add(id);
+        }
     return writer.load(stored, [...deprecated], items.length - stored.length).then((loaded) => ({ ...loaded, keys }));
   }
 
@@ -433,9 +440,11 @@ export class AssetService {
     const existing = new Map(loaded.existing.map((asset) => [asset.ref, asset]));
     if (run.importing) issues.push(...repeats(run, items, keys));
     issues.push(...this.lifecycleIssues(items, existing));
-    const { ids, warnings, deferred } = this.resolveDependencies(run, items, keys, existing, loaded.resolved, issues);
+    const { warnings, deferred } = this.resolveDependencies(run, items, keys, existing, loaded.resolved, issues);
     if (ifMatch !== undefined) this.checkPrecondition(items[0].ref, existing, ifMatch);
 
+    // The chunk's own ids, for the dependencies within it (the others are resolved already).
+    const ids = new Map<string, number>();
     let next = 0;
     const plans = items.map((item, i): Plan => {
       const key = keys[i];
@@ -454,7 +463,7 @@ export class AssetService {
       .map((plan): AssetWrite => {
         const edges: EdgeWrite[] = [];
         for (const edge of edgesOf(plan.item)) {
-          const dependencyId = ids.get(edge.key);
+          const dependencyId = edge.dependencyId ?? ids.get(edge.key);
           if (dependencyId !== undefined)
             edges.push({ dependencyId, pinnedVersion: edge.pinnedVersion, importance: edge.importance, note: edge.note });
         }
@@ -598,10 +607,9 @@ export class AssetService {
     existing: Map<string, Asset>,
     flagged: ResolvedRef[],
     issues: FieldIssue[],
-  ): { ids: Map<string, number>; warnings: Map<string, Warning[]>; deferred: CheckedEdge[] } {
+  ): { warnings: Map<string, Warning[]>; deferred: CheckedEdge[] } {
     const inBatch = new Set(keys);
     const flaggedByKey = new Map(flagged.map((r) => [formatRef(r), r]));
-    const ids = new Map<string, number>();
     // Only edges to deprecated assets are checked further; there are seldom any.
     const found = new Map<string, ResolvedRef>();
     const deferred: CheckedEdge[] = [];
@@ -616,9 +624,9 @@ export class AssetService {
           return;
         }
         if (!isDependable(edge.ref.kind)) return; // shapeIssues has said so
-        const id = run.idOf(edge.key, edge.ref);
+        const id = run.idOf(edge.key);
         if (id !== undefined) {
-          ids.set(edge.key, id);
+          edge.dependencyId = id;
           const retiring = run.retiringDependency(edge.key, flaggedByKey);
           if (retiring) {
             found.set(edge.key, retiring);
@@ -641,7 +649,7 @@ export class AssetService {
               .join('; ');
       throw new InputError(summary, issues.slice(0, IMPORT_ISSUES_LISTED));
     }
-    return { ids, warnings: this.deprecatedDependencyRules(edges, existing, found), deferred };
+    return { warnings: this.deprecatedDependencyRules(edges, existing, found), deferred };
   }
 
   private deprecatedDependencyRules(
