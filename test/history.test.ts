@@ -56,8 +56,13 @@ describe('GET /v1/assets/{kind}/{name}/history', () => {
         after: [{ ref: 'source:raw', pinnedVersion: 'v2', importance: null, note: null }],
       },
     ]);
-    expect(create.changes).toContainEqual({ field: 'owner', before: null, after: 'ml' });
-    expect(create.changes).toContainEqual({ field: 'tags', before: null, after: ['a'] });
+    // Every field that holds something, in field order (lifecycle takes its default).
+    expect(create.changes).toEqual([
+      { field: 'owner', before: null, after: 'ml' },
+      { field: 'lifecycle', before: null, after: 'production' },
+      { field: 'tags', before: null, after: ['a'] },
+      { field: 'dependsOn', before: null, after: [{ ref: 'source:raw', pinnedVersion: null, importance: null, note: null }] },
+    ]);
     const deprecation = dep.body.asset.deprecation;
     expect(deprecate).toMatchObject({ reason: 'superseded' });
     expect(deprecate.changes).toEqual([

@@ -3,7 +3,7 @@ import { formatRef, type AccessPolicy, type Kind, type Lifecycle, type Ref, type
 import type { Sla } from '../domain/asset-schemas.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { DbClient } from './db-client.js';
-import type { FieldChange } from './history-repository.js';
+import type { CreatedFields, FieldChange } from './history-repository.js';
 
 const withDependencies = {
   dependsOn: {
@@ -145,7 +145,7 @@ export interface AssetWrite {
   revision: number;
   edges: EdgeWrite[];
   action: 'create' | 'update';
-  changes: FieldChange[];
+  changes: FieldChange[] | CreatedFields;
 }
 
 export interface WrittenAsset {

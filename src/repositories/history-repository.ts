@@ -1,3 +1,4 @@
+import type { DependencyEdge } from '../domain/asset.js';
 import type { Kind, Ref } from '../domain/model.js';
 import type { DbClient } from './db-client.js';
 
@@ -7,6 +8,29 @@ export interface FieldChange {
   field: string;
   before: unknown;
   after: unknown;
+}
+
+/**
+ * A creation's changes as the write path stores them: each field that holds something, by
+ * name, in field order, and dependencies that carry no pin, importance or note as bare
+ * refs. A bulk import writes a million of these; the full form is three times the size.
+ * `expandChanges` gives the full form back.
+ */
+export type CreatedFields = Record<string, unknown>;
+
+/** Stored changes, full (FieldChange[]) or a creation's compact form, as the full form. */
+export function expandChanges(stored: FieldChange[] | CreatedFields): FieldChange[] {
+  if (Array.isArray(stored)) return stored;
+  return Object.entries(stored).map(([field, after]) => ({
+    field,
+    before: null,
+    after:
+      field === 'dependsOn'
+        ? (after as (string | DependencyEdge)[]).map((d) =>
+            typeof d === 'string' ? { ref: d, pinnedVersion: null, importance: null, note: null } : d,
+          )
+        : after,
+  }));
 }
 
 export interface HistoryEntry {
@@ -106,7 +130,7 @@ function toRecord(row: RawHistory): HistoryRecord {
     actor: row.actor,
     at: new Date(row.at).toISOString(),
     revision: row.revision,
-    changes: row.changes as FieldChange[],
+    changes: expandChanges(row.changes as FieldChange[] | CreatedFields),
     reason: row.reason,
   };
 }

@@ -1,5 +1,5 @@
 import { ANNOTATION_FIELDS, type Annotations, type DependencyEdge } from '../domain/asset.js';
-import type { FieldChange } from '../repositories/history-repository.js';
+import type { CreatedFields, FieldChange } from '../repositories/history-repository.js';
 
 const stable = (value: unknown): string =>
   JSON.stringify(value, (_key, v) =>
@@ -12,6 +12,24 @@ export const sameValue = (a: unknown, b: unknown): boolean => stable(a) === stab
 
 const FIELDS = [...ANNOTATION_FIELDS, 'dependsOn'] as const;
 
+/** Holds something: a creation records only such fields. */
+const present = (field: string, value: unknown): boolean =>
+  value !== null && !(Array.isArray(value) && value.length === 0) && !(field === 'metadata' && Object.keys(value as object).length === 0);
+
+const refOf = (d: string | DependencyEdge) => (typeof d === 'string' ? d : d.ref);
+
+/**
+ * A creation's changes in their compact stored form (see CreatedFields): the fields that
+ * diffAsset(null, …) lists, with `dependsOn` as given (bare refs where a dependency
+ * carries nothing else), sorted by ref.
+ */
+export function createdFields(after: Annotations, dependsOn: (string | DependencyEdge)[]): CreatedFields {
+  const fields: CreatedFields = {};
+  for (const field of ANNOTATION_FIELDS) if (present(field, after[field])) fields[field] = after[field];
+  if (dependsOn.length > 0) fields.dependsOn = dependsOn.sort((a, b) => (refOf(a) < refOf(b) ? -1 : refOf(a) > refOf(b) ? 1 : 0));
+  return fields;
+}
+
 /** Field-level differences between an asset as stored and what a write asks for. */
 export function diffAsset(
   before: (Annotations & { dependsOn: DependencyEdge[] }) | null,
@@ -20,11 +38,7 @@ export function diffAsset(
   const changes: FieldChange[] = [];
   if (!before) {
     // A creation: every field that holds something is a change from nothing.
-    for (const field of FIELDS) {
-      const now = after[field];
-      if (now !== null && !(Array.isArray(now) && now.length === 0) && !(field === 'metadata' && Object.keys(now).length === 0))
-        changes.push({ field, before: null, after: now });
-    }
+    for (const field of FIELDS) if (present(field, after[field])) changes.push({ field, before: null, after: after[field] });
     return changes;
   }
   for (const field of FIELDS) {

@@ -5,9 +5,9 @@ import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
 import type { AssetListQuery, AssetWrite, EdgeWrite, ResolvedRef } from '../repositories/asset-repository.js';
 import type { AssetWriter } from '../repositories/asset-writer.js';
-import type { FieldChange, HistoryEntry } from '../repositories/history-repository.js';
+import type { CreatedFields, FieldChange, HistoryEntry } from '../repositories/history-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
-import { diffAsset } from './asset-diff.js';
+import { createdFields, diffAsset } from './asset-diff.js';
 import type { ClosureIndex } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
 import type { NodeState } from '../repositories/graph-repository.js';
@@ -115,6 +115,18 @@ const isRetiring = (lifecycle: Lifecycle) => lifecycle === 'deprecated' || lifec
 
 const byRef = (a: { ref: string }, b: { ref: string }) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
 
+/** An item's dependencies as an asset lists them, sorted by ref. */
+const dependencyEdges = (item: WriteItem): DependencyEdge[] =>
+  edgesOf(item)
+    .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
+    .sort(byRef);
+
+/** A dependency as a creation's history records it: a bare ref when it carries nothing else. */
+const recordedEdge = (e: ParsedEdge): string | DependencyEdge =>
+  e.pinnedVersion === null && e.importance === null && e.note === null
+    ? e.key
+    : { ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note };
+
 /** One item of a chunk, as the write will store it. */
 interface Plan {
   item: WriteItem;
@@ -122,8 +134,8 @@ interface Plan {
   id: number;
   before: Asset | null;
   annotations: Annotations;
-  dependsOn: DependencyEdge[];
-  changes: FieldChange[];
+  /** What changed, for an update (empty: nothing did); everything, for a creation. */
+  changes: FieldChange[] | CreatedFields;
 }
 
 /** A declared dependency, with the ref of its dependent and its field for errors. */
@@ -288,7 +300,7 @@ export class AssetService {
             ref: plan.key,
             kind: ref.kind,
             name: ref.name,
-            dependsOn: plan.dependsOn,
+            dependsOn: dependencyEdges(plan.item),
             deprecation: plan.before?.deprecation ?? null,
             revision: result.revision,
             createdAt: plan.before?.createdAt ?? at,
@@ -450,16 +462,15 @@ export class AssetService {
       const key = keys[i];
       const before = existing.get(key) ?? null;
       const annotations = toAnnotations(item.body, before);
-      const dependsOn: DependencyEdge[] = edgesOf(item)
-        .map((e) => ({ ref: e.key, pinnedVersion: e.pinnedVersion, importance: e.importance, note: e.note }))
-        .sort(byRef);
-      const changes = diffAsset(before, { ...annotations, dependsOn });
+      const changes = before
+        ? diffAsset(before, { ...annotations, dependsOn: dependencyEdges(item) })
+        : createdFields(annotations, edgesOf(item).map(recordedEdge));
       const id = before ? before.id : loaded.freshIds[next++];
       ids.set(key, id);
-      return { item, key, id, before, annotations, dependsOn, changes };
+      return { item, key, id, before, annotations, changes };
     });
     const writes = plans
-      .filter((plan) => plan.changes.length > 0 || !plan.before)
+      .filter((plan) => !plan.before || (plan.changes as FieldChange[]).length > 0)
       .map((plan): AssetWrite => {
         const edges: EdgeWrite[] = [];
         for (const edge of edgesOf(plan.item)) {
