@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { CATCH_UP_CHUNK, type GraphRepository, type NodeState } from '../repositories/graph-repository.js';
 import { GraphRepository as Graph } from '../repositories/graph-repository.js';
+import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../heap.js';
 import { ClosureIndex } from './closure-index.js';
 
 export interface GraphSyncStats {
@@ -40,6 +41,7 @@ export class GraphSync {
       });
       this.loadMs = performance.now() - started;
       this.ready = true;
+      if (this.index.size >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
     })().catch((error: unknown) => {
       this.loaded = null;
       this.index.clear();

@@ -14,6 +14,7 @@ import type { NodeState } from '../repositories/graph-repository.js';
 import { dependsOnDeprecated, newDependencyOnDeprecated, type DeprecatedDependency } from './deprecation-warnings.js';
 import type { LineageService, ImpactReport } from './lineage-service.js';
 import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from './graph-retry.js';
+import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../heap.js';
 
 export interface WriteItem {
   ref: Ref;
@@ -353,38 +354,45 @@ export class AssetService {
         note(result.ref, result.warnings);
       }
     };
-    await this.writeRun(actor, true, async (writer, run) => {
-      const iterator = chunks[Symbol.asyncIterator]();
-      const ignore = () => {};
-      const queued = <T>(promise: T | null) => {
-        (promise as Promise<unknown> | null)?.catch(ignore); // awaited later, in order
-        return promise;
-      };
-      // A pipeline. The connection runs read(0), read(1), write(0), read(2), write(1), …:
-      // chunk k+1 is parsed and its read queued before chunk k is planned, and chunk k's
-      // write is queued as soon as it is planned. The database works through chunk k-1's
-      // write and chunk k+1's read while this process plans chunk k, so neither waits for
-      // the other unless it is the slower. A read only fetches assets stored before the
-      // import (the index names them), so it need not wait for the chunks before it.
-      let step = await iterator.next();
-      let loading = queued(step.done ? null : this.loadChunk(writer, run, step.value));
-      let writing: Promise<Stored> | null = null;
-      let written: Promise<Stored> | null = null;
-      while (!step.done) {
-        const items = step.value;
-        const following = await iterator.next();
-        const nextLoading = queued(following.done ? null : this.loadChunk(writer, run, following.value));
-        // Chunk k-2's write was queued ahead of chunk k's read, so it is done by now.
-        const [loaded, stored] = await Promise.all([loading!, written]);
-        tally(stored);
-        const planned = this.planChunk(run, items, this.shapeIssues(items), loaded);
-        [written, writing] = [writing, queued(this.storeChunk(writer, run, planned))];
-        [loading, step] = [nextLoading, following];
-      }
-      tally(await written);
-      tally(await writing);
-      for (const [ref, warnings] of await this.linkDeferred(writer, run)) note(ref, warnings);
-    });
+    let lines = 0;
+    try {
+      await this.writeRun(actor, true, async (writer, run) => {
+        const iterator = chunks[Symbol.asyncIterator]();
+        const ignore = () => {};
+        const queued = <T>(promise: T | null) => {
+          (promise as Promise<unknown> | null)?.catch(ignore); // awaited later, in order
+          return promise;
+        };
+        // A pipeline. The connection runs read(0), read(1), write(0), read(2), write(1), …:
+        // chunk k+1 is parsed and its read queued before chunk k is planned, and chunk k's
+        // write is queued as soon as it is planned. The database works through chunk k-1's
+        // write and chunk k+1's read while this process plans chunk k, so neither waits for
+        // the other unless it is the slower. A read only fetches assets stored before the
+        // import (the index names them), so it need not wait for the chunks before it.
+        let step = await iterator.next();
+        let loading = queued(step.done ? null : this.loadChunk(writer, run, step.value));
+        let writing: Promise<Stored> | null = null;
+        let written: Promise<Stored> | null = null;
+        while (!step.done) {
+          const items = step.value;
+          const following = await iterator.next();
+          const nextLoading = queued(following.done ? null : this.loadChunk(writer, run, following.value));
+          // Chunk k-2's write was queued ahead of chunk k's read, so it is done by now.
+          const [loaded, stored] = await Promise.all([loading!, written]);
+          tally(stored);
+          const planned = this.planChunk(run, items, this.shapeIssues(items), loaded);
+          [written, writing] = [writing, queued(this.storeChunk(writer, run, planned))];
+          [loading, step] = [nextLoading, following];
+          lines += items.length;
+        }
+        tally(await written);
+        tally(await writing);
+        for (const [ref, warnings] of await this.linkDeferred(writer, run)) note(ref, warnings);
+      });
+    } finally {
+      // Committed or not, a large import leaves its garbage behind (see heap.ts).
+      if (lines >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
+    }
     return { counts, warnings: { total: warningCount, items: warned } };
   }
 
