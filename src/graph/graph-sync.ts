@@ -119,15 +119,14 @@ export class GraphSync {
   }
 
   /**
-   * The index, caught up through `read`, which a write transaction holding the graph write
+   * Catches the index up through `read`, which a write transaction holding the graph write
    * lock gives: nothing can commit after what it reads, so the index is exact until that
    * transaction ends. A writer that read through the pool instead could wait for a
    * connection held by writers waiting for its lock.
    */
-  async freshUnderLock(read: (seq: number, limit: number) => Promise<NodeState[]>): Promise<ClosureIndex> {
+  async freshUnderLock(read: (seq: number, limit: number) => Promise<NodeState[]>): Promise<void> {
     await this.start();
     await this.pull(read);
-    return this.index;
   }
 
   private async pull(read = (seq: number, limit: number) => this.log.changesSince(seq, limit)): Promise<void> {

@@ -72,25 +72,34 @@ export class AssetWriter {
    * depends on (`deprecatedIds`: the index only flags them), and `idCount` fresh ids for
    * its creations. The ids are one range taken from the identity sequence, which only
    * writers holding the lock advance; unused ones are gaps, as identity columns may have.
+   * With `since`, also whether the change log has moved past that position: then the
+   * index that chose the ids was behind, and the read must be made again.
    */
-  async load(ids: number[], deprecatedIds: number[], idCount: number): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[] }> {
+  async load(
+    ids: number[],
+    deprecatedIds: number[],
+    idCount: number,
+    since: number | null = null,
+  ): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[]; behind: boolean }> {
     // `json`, not `jsonb`: built as text, with no tree to make. One primary-key probe per
     // id, whatever the statistics say right after a bulk load.
     const byIds = (param: number) => `unnest($${param}::int[]) AS r(id) CROSS JOIN LATERAL (SELECT * FROM assets WHERE id = r.id LIMIT 1) AS a`;
-    const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedRow[]; last: number | null }>(
+    const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedRow[]; last: number | null; behind: boolean }>(
       `SELECT
+         $4::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM graph_changes WHERE seq > $4::bigint) AS behind,
          (SELECT COALESCE(json_agg(x), '[]') FROM (${assetRowsFrom(byIds(1))}) x) AS existing,
          (SELECT COALESCE(json_agg(x), '[]') FROM (SELECT ${RESOLVED_COLUMNS} FROM ${byIds(2)}) x) AS resolved,
          CASE WHEN $3::int > 0 THEN
            setval(pg_get_serial_sequence('assets', 'id'), nextval(pg_get_serial_sequence('assets', 'id')) + $3::int - 1)::int
          END AS last`,
-      [arrayLiteral(ids), arrayLiteral(deprecatedIds), idCount],
+      [arrayLiteral(ids), arrayLiteral(deprecatedIds), idCount, since === null ? null : String(since)],
     );
     const first = (row.last ?? 0) - idCount + 1;
     return {
       existing: row.existing.map(toAsset),
       resolved: row.resolved.map(toResolved),
       freshIds: Array.from({ length: idCount }, (_, i) => first + i),
+      behind: row.behind,
     };
   }
 
