@@ -82,11 +82,12 @@ export class AssetWriter {
     since: number | null = null,
   ): Promise<{ existing: Asset[]; resolved: ResolvedRef[]; freshIds: number[]; behind: boolean }> {
     // `json`, not `jsonb`: built as text, with no tree to make. One primary-key probe per
-    // id, whatever the statistics say right after a bulk load.
+    // id, whatever the statistics say right after a bulk load; max(seq) is always read
+    // from the end of the log's primary key (EXISTS … seq > $4 was planned as a full scan).
     const byIds = (param: number) => `unnest($${param}::int[]) AS r(id) CROSS JOIN LATERAL (SELECT * FROM assets WHERE id = r.id LIMIT 1) AS a`;
     const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedRow[]; last: number | null; behind: boolean }>(
       `SELECT
-         $4::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM graph_changes WHERE seq > $4::bigint) AS behind,
+         COALESCE((SELECT max(seq) FROM graph_changes) > $4::bigint, false) AS behind,
          (SELECT COALESCE(json_agg(x), '[]') FROM (${assetRowsFrom(byIds(1))}) x) AS existing,
          (SELECT COALESCE(json_agg(x), '[]') FROM (SELECT ${RESOLVED_COLUMNS} FROM ${byIds(2)}) x) AS resolved,
          CASE WHEN $3::int > 0 THEN
