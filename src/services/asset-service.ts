@@ -265,9 +265,9 @@ export class AssetService {
    * in-memory index, where deprecated assets are flagged, then one query for the details
    * of those it found. Nothing deprecated upstream, nothing read.
    */
-  private async warningsFor(assets: Asset[]): Promise<Map<number, Warning[]>> {
+  private async warningsFor(assets: Asset[], as: 'latest' | 'index' = 'latest'): Promise<Map<number, Warning[]>> {
     const warnings = new Map<number, Warning[]>();
-    const hits = await this.lineage.upstreamDeprecated(assets.map((a) => a.id));
+    const hits = await this.lineage.upstreamDeprecated(assets.map((a) => a.id), as);
     if (hits.size === 0) return warnings;
     const ids = [...new Set([...hits.values()].flatMap((found) => found.map((hit) => hit.id)))];
     const deprecated = new Map((await this.uow.read.assets.deprecatedAmong(ids)).map((d) => [d.id, d]));
@@ -308,7 +308,9 @@ export class AssetService {
             createdAt: plan.before?.createdAt ?? at,
             updatedAt: at,
           };
-    const standing = (await this.warningsFor([asset])).get(asset.id) ?? [];
+    // The answer reflects the graph as of this write's commit, which the index holds now:
+    // the write caught it up under the lock and then applied itself (see writeRun).
+    const standing = (await this.warningsFor([asset], 'index')).get(asset.id) ?? [];
     return { asset: toView(asset, [...result.warnings, ...standing]), status: result.status };
   }
 
@@ -626,9 +628,10 @@ export class AssetService {
   }
 
   /**
-   * Ids of every dependency that is not itself in the batch. Every unknown ref is an
-   * issue (or, in an import, is left for the end: see linkDeferred); they are reported
-   * together with the issues found before, all in one 400.
+   * Resolves every dependency that is not itself in the batch, on the index or on what
+   * this run has planned, and records its id on the edge. Every unknown ref is an issue
+   * (or, in an import, is left for the end: see linkDeferred); they are reported together
+   * with the issues found before, all in one 400.
    *
    * A dependency the asset did not have before on a deprecated asset is accepted with a
    * warning, and refused (409, naming the replacement) once that asset's sunset date has

@@ -152,19 +152,17 @@ export class LineageService {
   }
 
   /**
-   * For each asset, which of `targets` it transitively depends on, nearest first, with
-   * one shortest path from the asset to it. One index catch-up for the whole batch.
-   */
-  /**
    * For each asset, the deprecated (or retired) assets upstream of it, nearest first, with
    * one shortest path each: the index flags them, so nothing is read from the database.
    */
   async upstreamDeprecated(
     assetIds: number[],
+    /** `index`: the graph as of a write this process has just committed, for its answer. */
+    as: 'latest' | 'index' = 'latest',
   ): Promise<Map<number, { id: number; ref: string; distance: number; path: string[] }[]>> {
     const found = new Map<number, { id: number; ref: string; distance: number; path: string[] }[]>();
     if (assetIds.length === 0) return found;
-    const index = await this.graph.fresh();
+    const index = as === 'index' ? this.graph.index : await this.graph.fresh();
     if (index.deprecatedTotal === 0) return found;
     const deprecated = { has: (id: number) => index.isDeprecated(id) };
     for (const assetId of assetIds) {
