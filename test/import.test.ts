@@ -182,8 +182,8 @@ describe('POST /v1/import', () => {
     expect(apart.body.error.details).toEqual([
       { in: 'body', field: 'lines[4].ref', message: 'source:i is listed twice in this import' },
     ]);
-    // Two chunks apart, behind a chunk that also updates an asset: the third chunk's read
-    // must run after the first chunk's whole write, its update included.
+    // Two chunks apart, behind a chunk that also updates an asset: found through what the
+    // import has planned, whatever the third chunk's read sees of the first chunk's write.
     const behindUpdate = await importLines([
       { ref: 'source:clicks', owner: 'someone-else' },
       { ref: 'source:i', owner: 'x' },

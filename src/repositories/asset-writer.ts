@@ -114,8 +114,8 @@ export class AssetWriter {
   async write(writes: AssetWrite[], actor: string): Promise<{ firstSeq: number; at: string }> {
     if (writes.length === 0) return { firstSeq: 0, at: '' };
     const updated = writes.filter((w) => w.existed);
-    // Every statement is queued before any is awaited: an import queues its next read
-    // right after this call and relies on it running after the whole write.
+    // Every statement is queued before any is awaited, so a statement the caller queues
+    // next (an import's next read) runs after the whole write, never between its parts.
     const before: Promise<unknown>[] = [];
     if (updated.length > 0) {
       before.push(

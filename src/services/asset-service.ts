@@ -153,7 +153,10 @@ interface DeferredEdge extends CheckedEdge {
   node: NodeState;
 }
 
-/** A chunk's read: its stored assets, its dependencies, fresh ids; `keys` are its refs. */
+/**
+ * A chunk's read: its stored assets, its deprecated dependencies' details, fresh ids, and
+ * whether the index was behind the log; `keys` are its refs.
+ */
 type Loaded = Awaited<ReturnType<AssetWriter['load']>> & { keys: string[] };
 
 /** A chunk checked and worked out, ready to store. */
