@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,14 @@ describe('the embedded default database', () => {
     expect((await imported.json()).counts).toEqual({ created: 4, updated: 0, unchanged: 1 });
     const consumers = await (await fetch(`${base}/v1/assets/source/events/consumers`)).json();
     expect(consumers.consumers.map((c: { ref: string; distance: number }) => [c.ref, c.distance])).toEqual([['consumer:crm', 3]]);
+
+    // A second process on the same folder would see only its own writes: it is refused.
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port + 1), DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    delete env.DATABASE_URL;
+    const second = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(second.status).toBe(2);
+    expect(second.stderr).toContain(`the embedded database in ${dataDir} is in use by process ${server!.pid}`);
+    expect((await fetch(`${base}/v1/assets/model/churn`)).status).toBe(200);
     await stop();
   });
 });

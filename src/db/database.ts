@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /** PostgreSQL's error code (SQLSTATE) of an error from the driver, however Prisma wraps it; '' if none. */
 export function pgErrorCode(error: unknown): string {
@@ -133,6 +134,7 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
 
 function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Database {
   mkdirSync(dataDir, { recursive: true });
+  const unlock = lockDataDir(dataDir);
   const lite = new PGlite(dataDir);
   const prisma = newClient(new PrismaPGlite(lite), onQuery);
   return {
@@ -157,8 +159,12 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
       };
     },
     async close() {
-      await prisma.$disconnect();
-      await lite.close();
+      try {
+        await prisma.$disconnect();
+        await lite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }
