@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { Container } from '../container.js';
-import type { ClosureIndex } from '../graph/closure-index.js';
-import { actorOf } from '../http/request-context.js';
+import { actorFrom } from '../contracts/actor.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
@@ -10,11 +9,9 @@ import { createLoaders, type Loaders } from './loaders.js';
 export interface GraphQLContext {
   c: Container;
   loaders: Loaders;
-  /** The closure index caught up once per operation (not once per asset), or again after a write. */
-  index(): Promise<ClosureIndex>;
   /** Who made a change, for the history: the X-Actor header, as for REST. */
   actor(): string;
-  /** After a mutation: later fields of the same operation must see the write. */
+  /** After a mutation: later fields of the same operation must see the write (fresh loaders). */
   afterWrite(): void;
   /** Counts one closure computation; past the operation's allowance it refuses. */
   traversal(): void;
@@ -23,16 +20,13 @@ export interface GraphQLContext {
 }
 
 export function createContext(c: Container, request: FastifyRequest): GraphQLContext {
-  let index: Promise<ClosureIndex> | null = null;
   let traversals = 0;
   let historyItems = 0;
   const context: GraphQLContext = {
     c,
     loaders: createLoaders(c),
-    index: () => (index ??= c.graph.fresh()),
-    actor: () => actorOf(request),
+    actor: () => actorFrom(request.headers['x-actor']),
     afterWrite() {
-      index = null;
       context.loaders = createLoaders(c);
     },
     traversal() {

@@ -1,43 +1,55 @@
 import { z } from 'zod';
-import { FINDING_TYPES, SEVERITIES } from '../domain/finding.js';
-import { findingsQuerySchema } from '../http/routes/findings-routes.js';
+import { assetCursor, deleteQuerySchema, listQuerySchema } from '../contracts/assets.js';
+import { notificationQuerySchema } from '../contracts/deprecation.js';
+import { toFieldIssues } from '../contracts/field-issues.js';
+import { findingAssetSchema, findingCursor, findingOwnerSchema } from '../contracts/findings.js';
+import { closureCursor, depthSchema } from '../contracts/lineage.js';
+import { listSetSchema } from '../contracts/lists.js';
+import { idCursor, limitSchema } from '../contracts/paging.js';
+import { undeclaredQuerySchema } from '../contracts/usage.js';
 import { assetBodySchema, batchBodySchema } from '../domain/asset-schemas.js';
-import { InputError } from '../domain/errors.js';
-import { kindSchema, refSchema } from '../domain/model.js';
 import { deprecateBodySchema, reinstateBodySchema } from '../domain/deprecation.js';
+import { InputError } from '../domain/errors.js';
+import { FINDING_TYPES, SEVERITIES } from '../domain/finding.js';
+import { kindSchema, refSchema } from '../domain/model.js';
 import { usageBodySchema } from '../domain/usage-schemas.js';
-import { historyQuerySchema, notificationQuerySchema } from '../http/deprecation-schemas.js';
-import { toFieldIssues } from '../http/error-handler.js';
-import { undeclaredQuerySchema } from '../http/routes/usage-routes.js';
-import { closureCursor, closureQuerySchema, deleteQuerySchema, limitSchema, listQuerySchema } from '../http/schemas.js';
 
 /**
- * The zod schemas that validate GraphQL arguments: the REST ones, arranged under the
- * argument names, so a field fails the same way through either adapter and the issue
- * names the argument path (`input.dependsOn[0]`, `assets[3].owner`, `first`).
+ * The zod schemas that validate GraphQL arguments: the shared contracts (src/contracts/)
+ * REST validates with, arranged under the argument names, so a field fails the same way
+ * through either adapter and the issue names the argument path (`input.dependsOn[0]`,
+ * `assets[3].owner`, `first`). Filters over several values are plural lists here
+ * (`kinds`, `types`), where REST takes the singular name with a comma-separated list.
  */
 export const assetArgs = z.object({ ref: refSchema });
 
+const kindsSchema = listSetSchema(kindSchema, 'kind');
+
 export const assetsArgs = z.object({
-  filter: listQuerySchema.pick({ kind: true, owner: true, lifecycle: true, tag: true, q: true }).strict().optional(),
+  filter: z
+    .object({
+      kinds: kindsSchema.optional(),
+      /** Deprecated in the schema for `kinds`; still honoured, together with `kinds`. */
+      kind: kindSchema.optional(),
+      ...listQuerySchema.pick({ owner: true, lifecycle: true, tag: true, q: true }).shape,
+    })
+    .strict()
+    .transform(({ kind, kinds, ...filter }) => ({
+      ...filter,
+      kinds: kind === undefined ? kinds : new Set([kind, ...(kinds ?? [])]),
+    }))
+    .optional(),
   first: limitSchema,
-  after: listQuerySchema.shape.cursor,
+  after: assetCursor.optional(),
 });
 
 const closurePaging = {
-  depth: closureQuerySchema.shape.depth,
+  depth: depthSchema.optional(),
   first: limitSchema,
   after: closureCursor.optional(),
 };
 
-export const closureArgs = z.object({
-  ...closurePaging,
-  kinds: z
-    .array(kindSchema)
-    .min(1, { error: 'must list at least one kind' })
-    .transform((kinds) => new Set(kinds))
-    .optional(),
-});
+export const closureArgs = z.object({ ...closurePaging, kinds: kindsSchema.optional() });
 export const consumersArgs = z.object(closurePaging);
 export const impactArgs = z.object({ first: closurePaging.first, after: closurePaging.after });
 
@@ -55,13 +67,13 @@ export const deleteAssetArgs = z.object({
   reason: deleteQuerySchema.shape.reason,
 });
 
-export const historyArgs = z.object({ first: historyQuerySchema.shape.limit, after: historyQuerySchema.shape.cursor });
+export const historyArgs = z.object({ first: limitSchema, after: idCursor.optional() });
 export const refHistoryArgs = historyArgs.extend({ ref: refSchema });
 
 export const notificationsArgs = z.object({
   filter: notificationQuerySchema.pick({ state: true, asset: true, consumer: true }).strict().optional(),
-  first: notificationQuerySchema.shape.limit,
-  after: notificationQuerySchema.shape.cursor,
+  first: limitSchema,
+  after: idCursor.optional(),
 });
 
 export const deprecateAssetArgs = z.object({ ref: refSchema, input: deprecateBodySchema });
@@ -73,21 +85,21 @@ export const recordUsageArgs = usageBodySchema;
 export const findingsArgs = z.object({
   filter: z
     .object({
-      types: z.array(z.enum(FINDING_TYPES)).min(1).optional(),
-      severities: z.array(z.enum(SEVERITIES)).min(1).optional(),
-      asset: findingsQuerySchema.shape.asset,
-      owner: findingsQuerySchema.shape.owner,
+      types: listSetSchema(z.enum(FINDING_TYPES), 'type').optional(),
+      severities: listSetSchema(z.enum(SEVERITIES), 'severity').optional(),
+      asset: findingAssetSchema.optional(),
+      owner: findingOwnerSchema.optional(),
     })
     .strict()
     .optional(),
-  first: findingsQuerySchema.shape.limit,
-  after: findingsQuerySchema.shape.cursor,
+  first: limitSchema,
+  after: findingCursor.optional(),
 });
 
 export const undeclaredConsumersArgs = z.object({
   asset: undeclaredQuerySchema.shape.asset,
   since: undeclaredQuerySchema.shape.since,
-  first: undeclaredQuerySchema.shape.limit,
+  first: limitSchema,
   after: undeclaredQuerySchema.shape.cursor,
 });
 

@@ -1,24 +1,25 @@
 import DataLoader from 'dataloader';
 import type { AssetView } from '../domain/asset.js';
-import { parseRef, type Ref } from '../domain/model.js';
+import { formatRef, parseRef, type Ref } from '../domain/model.js';
 import type { Container } from '../container.js';
-import type { HistoryPage } from '../services/history-service.js';
+import type { HistoryPage, HistoryQuery } from '../services/history-service.js';
 
 /** One `Asset.history` page: which asset, and which page of it. */
-export interface HistoryKey {
+export interface HistoryKey extends HistoryQuery {
   ref: Ref;
-  limit: number;
-  beforeId?: number;
 }
 
 export interface Loaders {
   /** Assets by ref, fetched together: every asset a query touches costs one batch, not one query each. */
   asset: DataLoader<string, AssetView | null>;
+  /** Direct dependents' refs, asked together: one catch-up of the closure index for the whole batch. */
+  dependents: DataLoader<Ref, string[], string>;
   /** History pages, fetched together for every asset asking for the same page size and position. */
   history: DataLoader<HistoryKey, HistoryPage, string>;
 }
 
-const historyKey = ({ ref, limit, beforeId }: HistoryKey) => `${ref.kind}:${ref.name}|${limit}|${beforeId ?? ''}`;
+const pageOf = ({ limit, after }: HistoryQuery) => `${limit}|${after?.id ?? ''}`;
+const historyKey = (key: HistoryKey) => `${formatRef(key.ref)}|${pageOf(key)}`;
 
 /** Per-request loaders: batching within one operation, never a cache across requests. */
 export function createLoaders(c: Container): Loaders {
@@ -31,23 +32,20 @@ export function createLoaders(c: Container): Loaders {
       },
       { maxBatchSize: 1000 },
     ),
+    dependents: new DataLoader<Ref, string[], string>((refs) => c.lineage.dependentsOf(refs), { cacheKeyFn: formatRef }),
     history: new DataLoader<HistoryKey, HistoryPage, string>(
       async (keys) => {
         // Usually one group: every asset of a list asks for the same `first` and `after`.
         const groups = new Map<string, HistoryKey[]>();
-        for (const key of keys) {
-          const group = `${key.limit}|${key.beforeId ?? ''}`;
-          groups.set(group, [...(groups.get(group) ?? []), key]);
-        }
+        for (const key of keys) groups.set(pageOf(key), [...(groups.get(pageOf(key)) ?? []), key]);
         const pages = new Map<string, HistoryPage>();
         for (const group of groups.values()) {
-          const { limit, beforeId } = group[0];
+          const { limit, after } = group[0];
           const found = await c.history.listMany(
             group.map((key) => key.ref),
-            { limit, beforeId },
+            { limit, after },
           );
-          for (const key of group)
-            pages.set(historyKey(key), found.get(`${key.ref.kind}:${key.ref.name}`) ?? { items: [], nextBeforeId: null });
+          for (const key of group) pages.set(historyKey(key), found.get(formatRef(key.ref)) ?? { items: [], nextCursor: null });
         }
         return keys.map((key) => pages.get(historyKey(key))!);
       },

@@ -1,10 +1,11 @@
 import { GraphQLError } from 'graphql';
 import { JSONObjectResolver, JSONResolver } from 'graphql-scalars';
+import { batchAnswer } from '../contracts/assets.js';
+import { cursorOf, encodeCursor, withEncodedCursor } from '../contracts/paging.js';
 import type { AssetView, DependencyEdge } from '../domain/asset.js';
 import { ConflictError } from '../domain/errors.js';
+import type { Page } from '../domain/page.js';
 import type { Direction } from '../graph/closure-index.js';
-import { encodeCursor } from '../http/cursor.js';
-import type { HistoryPage } from '../services/history-service.js';
 import type { ClosureItem, ImpactReport } from '../services/lineage-service.js';
 import type { GraphQLContext } from './context.js';
 import { domainExtensions } from './errors.js';
@@ -32,7 +33,13 @@ import {
 type Args = Record<string, unknown>;
 
 /** A page's position as the connection's `pageInfo`; the cursor is the same opaque one REST returns. */
-const pageInfo = (next: unknown) => ({ hasNextPage: next != null, endCursor: next != null ? encodeCursor(next) : null });
+const pageInfo = (next: unknown) => ({ hasNextPage: next != null, endCursor: cursorOf(next) });
+
+/** A service's page (or report) as GraphQL lists it: its position becomes `pageInfo`. */
+const paged = <P extends Pick<Page<unknown>, 'nextCursor'>>({ nextCursor, ...page }: P) => ({
+  ...page,
+  pageInfo: pageInfo(nextCursor),
+});
 
 const refOf = (asset: AssetView) => ({ kind: asset.kind, name: asset.name });
 
@@ -43,25 +50,13 @@ function remember(ctx: GraphQLContext, assets: AssetView[]): void {
 async function closure(asset: AssetView, direction: Direction, args: Args, ctx: GraphQLContext) {
   const { depth, kinds, first, after } = parseArgs(closureArgs, args);
   ctx.traversal();
-  const page = await ctx.c.lineage.closure(refOf(asset), direction, { depth, kinds, limit: first, after });
-  return { ...page, pageInfo: pageInfo(page.nextCursor) };
+  return paged(await ctx.c.lineage.closure(refOf(asset), direction, { depth, kinds, limit: first, after }));
 }
 
-/** History and notifications page by the id of the last item shown, as REST does. */
-const byId = (page: { items: unknown[]; nextBeforeId: number | null }) => ({
-  items: page.items,
-  pageInfo: pageInfo(page.nextBeforeId ? { id: page.nextBeforeId } : null),
-});
-
-const withEncodedCursor = (impact: ImpactReport) => ({
-  ...impact,
-  nextCursor: impact.nextCursor ? encodeCursor(impact.nextCursor) : null,
-});
-
 /**
- * Resolvers only parse arguments (the REST zod schemas), call the services the REST
- * routes call, and shape the answer. New fields (history, usage) slot in as one more
- * entry on `Asset` or `Mutation` calling their service.
+ * Resolvers only parse arguments (the shared contracts), call the services the REST
+ * routes call, and shape the answer. New fields slot in as one more entry on `Asset`,
+ * `Query` or `Mutation` calling their service.
  */
 export const resolvers = {
   JSONObject: JSONObjectResolver,
@@ -77,54 +72,37 @@ export const resolvers = {
 
     async assets(_: unknown, args: Args, ctx: GraphQLContext) {
       const { filter, first, after } = parseArgs(assetsArgs, args);
-      const items = await ctx.c.assets.list({ ...filter, after, limit: first + 1 });
-      const page = items.slice(0, first);
-      remember(ctx, page);
-      const edges = page.map((node) => ({ node, cursor: encodeCursor({ kind: node.kind, name: node.name }) }));
+      const page = await ctx.c.assets.list({ ...filter, after, limit: first });
+      remember(ctx, page.items);
+      // `edges` (deprecated) carry each asset's own cursor, and Relay's endCursor is the
+      // last edge's, also on the last page; `items` page like every other list.
+      const edges = page.items.map((node) => ({ node, cursor: encodeCursor(refOf(node)) }));
       return {
+        items: page.items,
         edges,
-        pageInfo: { hasNextPage: items.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+        pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: edges.at(-1)?.cursor ?? null },
       };
     },
 
     async history(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, first, after } = parseArgs(refHistoryArgs, args);
       ctx.historyItems(first);
-      return byId(await ctx.c.history.list(ref, { limit: first, beforeId: after?.id }));
+      return paged(await ctx.c.history.list(ref, { limit: first, after }));
     },
 
     async undeclaredConsumers(_: unknown, args: Args, ctx: GraphQLContext) {
       const { asset, since, first, after } = parseArgs(undeclaredConsumersArgs, args);
-      const rows = await ctx.c.usage.undeclared({
-        asset,
-        since,
-        limit: first + 1,
-        after: after ? { assetId: after.a, identity: after.i } : undefined,
-      });
-      const page = rows.slice(0, first);
-      const last = page.at(-1);
-      return {
-        items: page,
-        pageInfo: pageInfo(rows.length > first && last ? { a: last.assetId, i: last.identity } : null),
-      };
+      return paged(await ctx.c.usage.undeclared({ asset, since, limit: first, after }));
     },
 
     async findings(_: unknown, args: Args, ctx: GraphQLContext) {
       const { filter, first, after } = parseArgs(findingsArgs, args);
-      const page = await ctx.c.findings.list({
-        types: filter?.types ? new Set(filter.types) : undefined,
-        severities: filter?.severities ? new Set(filter.severities) : undefined,
-        asset: filter?.asset,
-        owner: filter?.owner,
-        limit: first,
-        after,
-      });
-      return { items: page.items, total: page.total, pageInfo: pageInfo(page.nextCursor) };
+      return paged(await ctx.c.findings.list({ ...filter, limit: first, after }));
     },
 
     async notifications(_: unknown, args: Args, ctx: GraphQLContext) {
       const { filter, first, after } = parseArgs(notificationsArgs, args);
-      return byId(await ctx.c.notifications.list({ ...filter, limit: first, beforeId: after?.id }));
+      return paged(await ctx.c.notifications.list({ ...filter, limit: first, after }));
     },
   },
 
@@ -138,14 +116,12 @@ export const resolvers = {
 
     async upsertAssets(_: unknown, args: Args, ctx: GraphQLContext) {
       const { assets } = parseArgs(upsertAssetsArgs, args);
-      const items = await ctx.c.assets.batch(
+      const results = await ctx.c.assets.batch(
         assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
         ctx.actor(),
       );
       ctx.afterWrite();
-      const counts = { created: 0, updated: 0, unchanged: 0 };
-      for (const item of items) counts[item.status]++;
-      return { items, counts };
+      return batchAnswer(results);
     },
 
     async deleteAsset(_: unknown, args: Args, ctx: GraphQLContext) {
@@ -189,15 +165,9 @@ export const resolvers = {
   Asset: {
     dependsOn: (asset: AssetView) => asset.dependsOn,
 
-    /** Direct dependents come from the in-memory index: no SQL beyond the one catch-up per operation. */
+    /** Direct dependents: their refs from the lineage service (batched), their assets from the loader. */
     async dependents(asset: AssetView, _: Args, ctx: GraphQLContext) {
-      const index = await ctx.index();
-      const id = index.idOf(asset.kind, asset.name);
-      if (id === undefined) return [];
-      const refs = index
-        .dependentsOf(id)
-        .map((dependent) => index.refOf(dependent))
-        .sort();
+      const refs = await ctx.loaders.dependents.load(refOf(asset));
       const found = await ctx.loaders.asset.loadMany(refs);
       return found.filter((item): item is AssetView => item !== null && !(item instanceof Error));
     },
@@ -208,23 +178,20 @@ export const resolvers = {
     async consumers(asset: AssetView, args: Args, ctx: GraphQLContext) {
       const { depth, first, after } = parseArgs(consumersArgs, args);
       ctx.traversal();
-      const report = await ctx.c.lineage.consumers(refOf(asset), { depth, limit: first, after });
-      return { ...report, pageInfo: pageInfo(report.nextCursor) };
+      return paged(await ctx.c.lineage.consumers(refOf(asset), { depth, limit: first, after }));
     },
 
     async impact(asset: AssetView, args: Args, ctx: GraphQLContext) {
       const { first, after } = parseArgs(impactArgs, args);
       ctx.traversal();
-      const report = await ctx.c.lineage.impact(refOf(asset), { limit: first, after });
-      return { ...report, pageInfo: pageInfo(report.nextCursor) };
+      return paged(await ctx.c.lineage.impact(refOf(asset), { limit: first, after }));
     },
 
     /** Batched: a list of assets asking for their history costs one statement, not one per asset. */
     async history(asset: AssetView, args: Args, ctx: GraphQLContext) {
       const { first, after } = parseArgs(historyArgs, args);
       ctx.historyItems(first);
-      const page: HistoryPage = await ctx.loaders.history.load({ ref: refOf(asset), limit: first, beforeId: after?.id });
-      return byId(page);
+      return paged(await ctx.loaders.history.load({ ref: refOf(asset), limit: first, after }));
     },
   },
 

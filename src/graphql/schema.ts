@@ -233,8 +233,10 @@ export const typeDefs = /* GraphQL */ `
     endCursor: String
   }
 
+  "A page of assets, as every list pages: \`items\` and \`pageInfo\`."
   type AssetConnection {
-    edges: [AssetEdge!]!
+    items: [Asset!]!
+    edges: [AssetEdge!]! @deprecated(reason: "Use items; pageInfo.endCursor continues the list.")
     pageInfo: PageInfo!
   }
 
@@ -244,7 +246,9 @@ export const typeDefs = /* GraphQL */ `
   }
 
   input AssetFilter {
-    kind: Kind
+    "Only assets of these kinds."
+    kinds: [Kind!]
+    kind: Kind @deprecated(reason: "Use kinds: [Kind!], as closures do.")
     owner: String
     lifecycle: Lifecycle
     tag: String
@@ -348,7 +352,7 @@ export const typeDefs = /* GraphQL */ `
     state: NotificationState
     "Only notices about this asset, kind:name."
     asset: String
-    "Only notices to this consumer, consumer:name."
+    "Only notices to this consumer: its name or its ref (bidder or consumer:bidder)."
     consumer: String
   }
 

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { SwaggerTransformObject } from '@fastify/swagger';
 import { z } from 'zod';
+import { toFieldIssues } from '../contracts/field-issues.js';
 import { assetItemSchema } from '../domain/asset-schemas.js';
 import { InputError, type FieldIssue } from '../domain/errors.js';
 import { IMPORT_ISSUES_LISTED, type WriteItem } from '../services/asset-service.js';
-import { toFieldIssues } from './error-handler.js';
 
 /** The longest line taken: an asset with ten thousand dependencies fits. */
 export const IMPORT_MAX_LINE = 4 * 1024 * 1024;

@@ -1,14 +1,9 @@
 import type { FastifyRequest } from 'fastify';
+import { actorFrom } from '../contracts/actor.js';
 import { InputError } from '../domain/errors.js';
 
 /** Who made a change, for the history: the X-Actor header, else "anonymous". */
-export function actorOf(request: FastifyRequest): string {
-  const header = request.headers['x-actor'];
-  const actor = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!actor) return 'anonymous';
-  if (actor.length > 200) throw InputError.field('x-actor', 'must be at most 200 characters', 'headers');
-  return actor;
-}
+export const actorOf = (request: FastifyRequest): string => actorFrom(request.headers['x-actor']);
 
 /** If-Match as a revision: `3`, `"3"`, `W/"3"`, or `*` (any existing revision). */
 export function ifMatchOf(request: FastifyRequest): number | '*' | undefined {

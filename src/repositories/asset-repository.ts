@@ -158,7 +158,7 @@ export interface WrittenAsset {
 }
 
 export interface AssetListQuery {
-  kind?: Kind;
+  kinds?: ReadonlySet<Kind>;
   owner?: string;
   lifecycle?: Lifecycle;
   tag?: string;
@@ -216,7 +216,7 @@ export class AssetRepository {
 
   async list(query: AssetListQuery): Promise<Asset[]> {
     const where: Prisma.AssetWhereInput = {};
-    if (query.kind) where.kind = query.kind;
+    if (query.kinds) where.kind = { in: [...query.kinds] };
     if (query.owner) where.owner = query.owner;
     if (query.lifecycle) where.lifecycle = query.lifecycle;
     if (query.tag) where.tags = { has: query.tag };

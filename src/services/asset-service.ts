@@ -3,6 +3,7 @@ import { toView, type Annotations, type Asset, type AssetView, type DependencyEd
 import { isPastSunset, todayUtc } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
+import { pageFrom, type Page } from '../domain/page.js';
 import type { AssetListQuery, AssetWrite, EdgeWrite, ResolvedRef } from '../repositories/asset-repository.js';
 import type { AssetWriter } from '../repositories/asset-writer.js';
 import type { CreatedFields, FieldChange, HistoryEntry } from '../repositories/history-repository.js';
@@ -257,10 +258,12 @@ export class AssetService {
     return assets.map((asset) => toView(asset, warnings.get(asset.id)));
   }
 
-  async list(query: AssetListQuery): Promise<AssetView[]> {
-    const assets = await this.uow.read.assets.list(query);
-    const warnings = await this.warningsFor(assets);
-    return assets.map((asset) => toView(asset, warnings.get(asset.id)));
+  /** A page of assets in (kind, name) order; the next page starts after the last one's ref. */
+  async list(query: AssetListQuery): Promise<Page<AssetView, Ref>> {
+    const rows = await this.uow.read.assets.list({ ...query, limit: query.limit + 1 });
+    const { items, nextCursor } = pageFrom(rows, query.limit, (last): Ref => ({ kind: last.kind, name: last.name }));
+    const warnings = await this.warningsFor(items);
+    return { items: items.map((asset) => toView(asset, warnings.get(asset.id))), nextCursor };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { Finding, FindingCursor, FindingType, Severity } from '../domain/finding.js';
 import { formatRef, parseRef, type Ref } from '../domain/model.js';
+import type { Page } from '../domain/page.js';
 import type { ClosureIndex } from '../graph/closure-index.js';
 import { canonicalCycle, componentOf, cyclicComponents } from '../graph/cycles.js';
 import type { GraphSync } from '../graph/graph-sync.js';
@@ -23,11 +24,9 @@ export interface FindingsQuery {
   after?: FindingCursor;
 }
 
-export interface FindingsPage {
-  items: Finding[];
+export interface FindingsPage extends Page<Finding, FindingCursor> {
   /** How many findings match the filters, over all pages. */
   total: number;
-  nextCursor: FindingCursor | null;
 }
 
 /** An identity seen reading an asset without a direct declared dependency on it. */

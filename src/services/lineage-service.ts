@@ -1,6 +1,7 @@
 import type { Sla } from '../domain/asset-schemas.js';
 import { NotFoundError } from '../domain/errors.js';
 import { formatRef, type Kind, type Ref } from '../domain/model.js';
+import type { Page } from '../domain/page.js';
 import type { ClosureCursor, ClosureIndex, Direction, KindCounts, Traversal } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
 import type { UnitOfWork } from '../repositories/store.js';
@@ -13,13 +14,11 @@ export interface ClosureItem {
   distance: number;
 }
 
-export interface ClosurePage {
+export interface ClosurePage extends Page<ClosureItem, ClosureCursor> {
   root: string;
   direction: Direction;
   total: number;
   countsByKind: KindCounts;
-  items: ClosureItem[];
-  nextCursor: ClosureCursor | null;
 }
 
 export interface ConsumerItem {
@@ -137,6 +136,18 @@ export class LineageService {
       owners: traversal.owners(),
       nextCursor: page.next,
     };
+  }
+
+  /**
+   * The direct dependents of each ref, as sorted refs, from one catch-up of the index:
+   * no SQL of their own. A ref that does not exist (any more) has none.
+   */
+  async dependentsOf(refs: readonly Ref[]): Promise<string[][]> {
+    const index = await this.graph.fresh();
+    return refs.map((ref) => {
+      const id = index.idOf(ref.kind, ref.name);
+      return id === undefined ? [] : index.dependentsOf(id).map((dependent) => index.refOf(dependent)).sort();
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { hashKeySecret, isKeySecret } from '../domain/api-key.js';
 import { InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
+import { pageFrom, type Page } from '../domain/page.js';
 import type { UsageEvent } from '../domain/usage-schemas.js';
 import type { UndeclaredRow, UsageAggregate } from '../repositories/usage-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
@@ -11,12 +12,20 @@ import type { ReadBuffer } from './read-buffer.js';
 /** How many undeclared readers `/consumers` shows for one asset (the most recent). */
 const UNDECLARED_PER_ASSET = 1000;
 
+/** The undeclared-consumer list continues after this (asset, identity) pair. */
+export interface UndeclaredPosition {
+  assetId: number;
+  identity: string;
+}
+
 export interface UndeclaredListQuery {
   asset?: Ref;
   since?: Date;
-  after?: { assetId: number; identity: string };
+  after?: UndeclaredPosition;
   limit: number;
 }
+
+export type UndeclaredConsumer = Omit<UndeclaredRow, 'assetId'>;
 
 export interface UsageReceipt {
   /** Events accepted. */
@@ -27,7 +36,7 @@ export interface UsageReceipt {
   pairs: number;
 }
 
-const toRead = (row: UndeclaredRow): UndeclaredRead => ({
+const toRead = (row: UndeclaredConsumer): UndeclaredRead => ({
   identity: row.identity,
   assetRef: row.asset,
   count: row.count,
@@ -90,7 +99,8 @@ export class UsageService implements UndeclaredReadersSource {
     return { events: events.length, reads, pairs: pairs.size };
   }
 
-  async undeclared(query: UndeclaredListQuery): Promise<UndeclaredRow[]> {
+  /** Identities reading assets without a direct declared dependency, by asset then identity. */
+  async undeclared(query: UndeclaredListQuery): Promise<Page<UndeclaredConsumer, UndeclaredPosition>> {
     let assetId: number | undefined;
     if (query.asset) {
       const [found] = await this.uow.read.assets.resolve([query.asset]);
@@ -98,20 +108,21 @@ export class UsageService implements UndeclaredReadersSource {
       assetId = found.id;
     }
     await this.checks.flush();
-    return this.uow.read.usage.undeclared({ assetId, since: query.since, after: query.after, limit: query.limit });
+    const rows = await this.uow.read.usage.undeclared({ assetId, since: query.since, after: query.after, limit: query.limit + 1 });
+    const page = pageFrom(rows, query.limit, (last) => ({ assetId: last.assetId, identity: last.identity }));
+    return { items: page.items.map(({ assetId: _id, ...item }) => item), nextCursor: page.nextCursor };
   }
 
   /** For the findings: every undeclared read, paged through in keyset order. */
   async allUndeclared(): Promise<UndeclaredRead[]> {
     const reads: UndeclaredRead[] = [];
-    let after: UndeclaredListQuery['after'];
-    for (;;) {
+    let after: UndeclaredPosition | undefined;
+    do {
       const page = await this.undeclared({ after, limit: 10_000 });
-      reads.push(...page.map(toRead));
-      if (page.length < 10_000) return reads;
-      const last = page[page.length - 1];
-      after = { assetId: last.assetId, identity: last.identity };
-    }
+      reads.push(...page.items.map(toRead));
+      after = page.nextCursor ?? undefined;
+    } while (after);
+    return reads;
   }
 
   /** For the findings of one asset, by ref; an unknown asset has none. */

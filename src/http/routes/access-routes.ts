@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
+import { accessAnswerSchema } from '../../contracts/usage.js';
 import { accessCheckBodySchema } from '../../domain/usage-schemas.js';
 import { bearerOf } from '../bearer.js';
 import { errorResponseSchema } from '../schemas.js';
-import { accessAnswerSchema } from '../usage-responses.js';
 
 export const accessRoutes =
   (c: Container): FastifyPluginAsyncZod =>

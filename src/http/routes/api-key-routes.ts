@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Container } from '../../container.js';
+import { issuedKeySchema, keyListSchema } from '../../contracts/usage.js';
 import { nameSchema } from '../../domain/model.js';
 import { errorResponseSchema } from '../schemas.js';
-import { issuedKeySchema, keyListSchema } from '../usage-responses.js';
 
 const consumerPath = z.object({ name: nameSchema });
 const keyPath = consumerPath.extend({

@@ -1,21 +1,22 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
 import type { Container } from '../../container.js';
-import { InputError } from '../../domain/errors.js';
-import { importChunks } from '../ndjson.js';
-import { encodeCursor } from '../cursor.js';
-import { actorOf, etag, ifMatchOf } from '../request-context.js';
 import {
   assetListResponseSchema,
   assetResponseSchema,
+  batchAnswer,
   batchResponseSchema,
   deleteQuerySchema,
-  errorResponseSchema,
   importResponseSchema,
   listQuerySchema,
-} from '../schemas.js';
+} from '../../contracts/assets.js';
+import { withEncodedCursor } from '../../contracts/paging.js';
+import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
+import { InputError } from '../../domain/errors.js';
+import { importChunks } from '../ndjson.js';
+import { actorOf, etag, ifMatchOf } from '../request-context.js';
+import { errorResponseSchema } from '../schemas.js';
 
 const NDJSON = 'application/x-ndjson';
 
@@ -72,19 +73,14 @@ export const assetRoutes =
         schema: {
           tags: ['assets'],
           summary: 'List assets, filtered, ordered by kind then name, paged by cursor',
+          description: '`kind` takes one kind or a comma-separated list, as closures do.',
           querystring: listQuerySchema,
           response: { 200: assetListResponseSchema, 400: errorResponseSchema },
         },
       },
       async (request) => {
-        const { cursor, limit, ...filter } = request.query;
-        const items = await c.assets.list({ ...filter, after: cursor, limit: limit + 1 });
-        const page = items.slice(0, limit);
-        const last = page[page.length - 1];
-        return {
-          items: page,
-          nextCursor: items.length > limit ? encodeCursor({ kind: last.kind, name: last.name }) : null,
-        };
+        const { kind, cursor, ...filter } = request.query;
+        return withEncodedCursor(await c.assets.list({ ...filter, kinds: kind, after: cursor }));
       },
     );
 
@@ -125,9 +121,7 @@ export const assetRoutes =
           request.body.assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
           actorOf(request),
         );
-        const counts = { created: 0, updated: 0, unchanged: 0 };
-        for (const result of results) counts[result.status]++;
-        return { items: results.map(({ ref, status, revision, warnings }) => ({ ref, status, revision, warnings })), counts };
+        return batchAnswer(results);
       },
     );
 

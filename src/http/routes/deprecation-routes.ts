@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { assetPathSchema } from '../../domain/asset-schemas.js';
-import { deprecateBodySchema, reinstateBodySchema } from '../../domain/deprecation.js';
 import type { Container } from '../../container.js';
-import { encodeCursor } from '../cursor.js';
+import { assetResponseSchema } from '../../contracts/assets.js';
 import {
   deprecationResponseSchema,
   historyQuerySchema,
   historyResponseSchema,
   notificationListResponseSchema,
   notificationQuerySchema,
-} from '../deprecation-schemas.js';
+} from '../../contracts/deprecation.js';
+import { withEncodedCursor } from '../../contracts/paging.js';
+import { assetPathSchema } from '../../domain/asset-schemas.js';
+import { deprecateBodySchema, reinstateBodySchema } from '../../domain/deprecation.js';
 import { actorOf, etag } from '../request-context.js';
-import { assetResponseSchema, errorResponseSchema } from '../schemas.js';
+import { errorResponseSchema } from '../schemas.js';
 
 const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
 
@@ -78,11 +79,8 @@ export const deprecationRoutes =
         },
       },
       async (request) => {
-        const page = await c.history.list(request.params, {
-          limit: request.query.limit,
-          beforeId: request.query.cursor?.id,
-        });
-        return { items: page.items, nextCursor: page.nextBeforeId ? encodeCursor({ id: page.nextBeforeId }) : null };
+        const { limit, cursor } = request.query;
+        return withEncodedCursor(await c.history.list(request.params, { limit, after: cursor }));
       },
     );
 
@@ -93,15 +91,15 @@ export const deprecationRoutes =
           tags: ['deprecation'],
           summary: 'Webhook notices and how their delivery is going, newest first',
           description:
-            '`state` is `pending` (not tried yet), `delivered`, `failing` (will be retried at `nextAttemptAt`) or `given_up`.',
+            '`state` is `pending` (not tried yet), `delivered`, `failing` (will be retried at `nextAttemptAt`) or `given_up`. ' +
+            '`consumer` is a consumer\'s name or its ref: `bidder` and `consumer:bidder` are the same filter.',
           querystring: notificationQuerySchema,
           response: { 200: notificationListResponseSchema, 400: errorResponseSchema },
         },
       },
       async (request) => {
         const { cursor, ...filter } = request.query;
-        const page = await c.notifications.list({ ...filter, beforeId: cursor?.id });
-        return { items: page.items, nextCursor: page.nextBeforeId ? encodeCursor({ id: page.nextBeforeId }) : null };
+        return withEncodedCursor(await c.notifications.list({ ...filter, after: cursor }));
       },
     );
   };

@@ -1,54 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { FINDING_TYPES, SEVERITIES } from '../../domain/finding.js';
-import { refSchema } from '../../domain/model.js';
-import { cursorSchema, encodeCursor } from '../cursor.js';
-import { errorResponseSchema, limitSchema } from '../schemas.js';
-
-/** A comma-separated list of allowed values, parsed to a set; the message lists them. */
-const listOf = <T extends string>(allowed: readonly T[], what: string) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      const values = text.split(',').map((v) => v.trim()).filter(Boolean);
-      if (values.length === 0 || values.some((v) => !(allowed as readonly string[]).includes(v))) {
-        ctx.addIssue({ code: 'custom', message: `must be one or more of ${allowed.join(', ')}, comma-separated` });
-        return z.NEVER;
-      }
-      return new Set(values as T[]);
-    })
-    .describe(`only findings of these ${what} (comma-separated)`);
-
-export const findingsQuerySchema = z
-  .object({
-    type: listOf(FINDING_TYPES, 'types').optional(),
-    severity: listOf(SEVERITIES, 'severities').optional(),
-    asset: refSchema.optional().describe('only findings about this asset, "kind:name" (404 if it does not exist)'),
-    owner: z.string().min(1).max(200).optional().describe('only findings naming an asset of this owner'),
-    limit: limitSchema,
-    cursor: cursorSchema(
-      z.object({
-        type: z.enum(FINDING_TYPES),
-        key: z.array(z.union([z.number().int(), z.string()])).min(1).max(100_000),
-      }),
-    ).optional(),
-  })
-  .strict();
-
-export const findingSchema = z.object({
-  type: z.enum(FINDING_TYPES),
-  severity: z.enum(SEVERITIES),
-  assets: z.array(z.string()),
-  message: z.string(),
-  fix: z.string(),
-});
-
-export const findingsResponseSchema = z.object({
-  items: z.array(findingSchema),
-  total: z.number().int(),
-  nextCursor: z.string().nullable(),
-});
+import { findingsQuerySchema, findingsResponseSchema } from '../../contracts/findings.js';
+import { withEncodedCursor } from '../../contracts/paging.js';
+import { errorResponseSchema } from '../schemas.js';
 
 export const findingsRoutes =
   (c: Container): FastifyPluginAsyncZod =>
@@ -68,8 +22,7 @@ export const findingsRoutes =
       },
       async (request) => {
         const { type, severity, asset, owner, limit, cursor } = request.query;
-        const page = await c.findings.list({ types: type, severities: severity, asset, owner, limit, after: cursor });
-        return { ...page, nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
+        return withEncodedCursor(await c.findings.list({ types: type, severities: severity, asset, owner, limit, after: cursor }));
       },
     );
   };

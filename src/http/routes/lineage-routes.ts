@@ -1,19 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { assetPathSchema } from '../../domain/asset-schemas.js';
 import type { Container } from '../../container.js';
-import { encodeCursor } from '../cursor.js';
 import {
   closureQuerySchema,
   closureResponseSchema,
   consumersQuerySchema,
   consumersResponseSchema,
-  errorResponseSchema,
   impactQuerySchema,
   impactResponseSchema,
-} from '../schemas.js';
+} from '../../contracts/lineage.js';
+import { withEncodedCursor } from '../../contracts/paging.js';
+import { assetPathSchema } from '../../domain/asset-schemas.js';
+import { errorResponseSchema } from '../schemas.js';
 
 const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
-const cursorOut = (next: unknown) => (next ? encodeCursor(next) : null);
 
 export const lineageRoutes =
   (c: Container): FastifyPluginAsyncZod =>
@@ -38,8 +37,7 @@ export const lineageRoutes =
         },
         async (request) => {
           const { depth, kind, limit, cursor } = request.query;
-          const page = await c.lineage.closure(request.params, direction, { depth, kinds: kind, limit, after: cursor });
-          return { ...page, nextCursor: cursorOut(page.nextCursor) };
+          return withEncodedCursor(await c.lineage.closure(request.params, direction, { depth, kinds: kind, limit, after: cursor }));
         },
       );
     }
@@ -58,8 +56,7 @@ export const lineageRoutes =
       },
       async (request) => {
         const { depth, limit, cursor } = request.query;
-        const report = await c.lineage.consumers(request.params, { depth, limit, after: cursor });
-        return { ...report, nextCursor: cursorOut(report.nextCursor) };
+        return withEncodedCursor(await c.lineage.consumers(request.params, { depth, limit, after: cursor }));
       },
     );
 
@@ -79,8 +76,7 @@ export const lineageRoutes =
       },
       async (request) => {
         const { limit, cursor } = request.query;
-        const report = await c.lineage.impact(request.params, { limit, after: cursor });
-        return { ...report, nextCursor: cursorOut(report.nextCursor) };
+        return withEncodedCursor(await c.lineage.impact(request.params, { limit, after: cursor }));
       },
     );
   };

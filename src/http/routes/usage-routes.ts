@@ -1,20 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { refSchema } from '../../domain/model.js';
-import { sinceSchema, usageBodySchema } from '../../domain/usage-schemas.js';
-import { cursorSchema, encodeCursor } from '../cursor.js';
-import { errorResponseSchema, limitSchema } from '../schemas.js';
-import { undeclaredListSchema, usageReceiptSchema } from '../usage-responses.js';
-
-export const undeclaredQuerySchema = z
-  .object({
-    asset: refSchema.optional().describe('only readers of this asset'),
-    since: sinceSchema.optional(),
-    limit: limitSchema,
-    cursor: cursorSchema(z.object({ a: z.number().int().min(1), i: z.string() })).optional(),
-  })
-  .strict();
+import { withEncodedCursor } from '../../contracts/paging.js';
+import { undeclaredListSchema, undeclaredQuerySchema, usageReceiptSchema } from '../../contracts/usage.js';
+import { usageBodySchema } from '../../domain/usage-schemas.js';
+import { errorResponseSchema } from '../schemas.js';
 
 export const usageRoutes =
   (c: Container): FastifyPluginAsyncZod =>
@@ -51,19 +40,8 @@ export const usageRoutes =
         },
       },
       async (request) => {
-        const { asset, since, limit, cursor } = request.query;
-        const rows = await c.usage.undeclared({
-          asset,
-          since,
-          limit: limit + 1,
-          after: cursor ? { assetId: cursor.a, identity: cursor.i } : undefined,
-        });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
-        return {
-          items: page.map(({ assetId: _id, ...item }) => item),
-          nextCursor: rows.length > limit ? encodeCursor({ a: last.assetId, i: last.identity }) : null,
-        };
+        const { cursor, ...query } = request.query;
+        return withEncodedCursor(await c.usage.undeclared({ ...query, after: cursor }));
       },
     );
   };

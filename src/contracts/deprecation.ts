@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { refSchema, formatRef } from '../domain/model.js';
+import { formatRef, refSchema } from '../domain/model.js';
 import { NOTIFICATION_STATES } from '../repositories/outbox-repository.js';
-import { cursorSchema } from './cursor.js';
-import { assetResponseSchema, consumerItemSchema, limitSchema } from './schemas.js';
+import { assetResponseSchema } from './assets.js';
+import { consumerItemSchema } from './lineage.js';
+import { idCursor, limitSchema } from './paging.js';
+import { consumerRefSchema } from './usage.js';
 
-// Requests and answers of deprecation, history and notifications (REST only).
-
-export const idCursor = cursorSchema(z.object({ id: z.number().int().min(1) }));
+// Requests and answers of deprecation, history and notifications, shared by REST and
+// GraphQL. The bodies (deprecateBodySchema, reinstateBodySchema) are in domain/deprecation.ts.
 
 export const deprecationResponseSchema = z.object({
   asset: assetResponseSchema,
@@ -30,13 +31,14 @@ export const historyResponseSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
-const refFilter = refSchema.transform(formatRef);
-
 export const notificationQuerySchema = z
   .object({
     state: z.enum(NOTIFICATION_STATES).optional(),
-    asset: refFilter.optional().describe('only notices about this asset, "kind:name"'),
-    consumer: refFilter.optional().describe('only notices to this consumer, "consumer:name"'),
+    asset: refSchema.transform(formatRef).optional().describe('only notices about this asset, "kind:name"'),
+    consumer: consumerRefSchema
+      .transform(formatRef)
+      .optional()
+      .describe('only notices to this consumer, "bidder" or "consumer:bidder"'),
     limit: limitSchema,
     cursor: idCursor.optional(),
   })
