@@ -72,7 +72,10 @@ function newClient(adapter: Adapter, onQuery?: (sql: string) => void): PrismaCli
 function openServer(connectionString: string, max: number, onQuery?: (sql: string) => void): Database {
   // JIT compilation pays off for long analytic queries; for this service's short ones it
   // only adds hundreds of milliseconds whenever a stale estimate looks expensive.
-  const pool = new pg.Pool({ connectionString, max, options: '-c jit=off' });
+  // Every session runs in UTC, whatever the server's or the database's default zone:
+  // date rules in SQL (current_date) then agree with the service's, and timestamps read
+  // as text are UTC instants.
+  const pool = new pg.Pool({ connectionString, max, options: '-c jit=off -c TimeZone=UTC' });
   // An idle connection that the server drops (a restart, a terminated backend) is
   // discarded by the pool and replaced on next use; unheard, the event would end the process.
   pool.on('error', () => {});
@@ -136,6 +139,8 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
   mkdirSync(dataDir, { recursive: true });
   const unlock = lockDataDir(dataDir);
   const lite = new PGlite(dataDir);
+  // Queued ahead of every other statement on PGlite's one session: see openServer on UTC.
+  void lite.exec("SET TimeZone = 'UTC'").catch(() => {});
   const prisma = newClient(new PrismaPGlite(lite), onQuery);
   return {
     prisma,

@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Container } from '../../src/container.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { adminQuery, createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -16,9 +16,14 @@ export interface TestApp {
 /** The real app on a fresh PostgreSQL database, through supertest; `onQuery` sees every SQL statement. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { onQuery?: (sql: string) => void } = {},
+  options: {
+    onQuery?: (sql: string) => void;
+    /** The database's own default time zone, as an operator may have set it. */
+    timeZone?: string;
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
+  if (options.timeZone) await adminQuery(`ALTER DATABASE ${db.name} SET timezone TO '${options.timeZone}'`);
   const config: Config = loadConfig({ ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
   const { app, container } = await buildApp(config, { onQuery: options.onQuery });
   await app.ready();
