@@ -12,6 +12,32 @@ export function pgErrorCode(error: unknown): string {
   return e?.meta?.driverAdapterError?.cause?.originalCode ?? (typeof e?.code === 'string' ? e.code : '');
 }
 
+/** Prisma's driver-adapter error kinds that mean the server could not be reached or went away. */
+const UNREACHABLE_KINDS = new Set([
+  'ConnectionClosed',
+  'DatabaseNotReachable',
+  'DatabaseDoesNotExist',
+  'SocketTimeout',
+  'TlsConnectionError',
+  'TooManyConnections',
+]);
+
+/**
+ * Errors that mean "the database cannot be reached right now" rather than a bug: refused
+ * or dropped connections, and PostgreSQL's connection-exception (08…), operator-
+ * intervention (57P0…) and missing-database (3D000) codes, however the driver wraps them.
+ */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { message?: string; code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
+  if (/^(08|57P0|3D000)/.test(pgErrorCode(error))) return true;
+  const kind = e?.meta?.driverAdapterError?.cause?.kind;
+  if (kind && UNREACHABLE_KINDS.has(kind)) return true;
+  const text = `${e?.message ?? ''} ${e?.code ?? ''}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection error and is not queryable|connect ECONN|P1001|P1017|DatabaseNotReachable|terminating connection|database ".*" does not exist/i.test(
+    text,
+  );
+}
+
 /** A single connection that can run multi-statement scripts: what the migrator needs. */
 export interface ScriptSession {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -86,6 +112,15 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
     flavour: 'postgres',
     async transaction(work) {
       const client = await pool.connect();
+      // A checked-out client is not the pool's to watch: if the server drops it mid-
+      // transaction (a restart, pg_terminate_backend), the 'error' event must have a
+      // listener or it ends the process. The pending statement fails with it and the
+      // transaction rolls back; the broken connection is not returned to the pool.
+      let broken = false;
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       // Statements are chained, not awaited one by one: a statement queued behind another
       // is sent as soon as that one completes, without waiting for this process's event
       // loop in between (under a read load, each such wait is a wait behind other
@@ -97,7 +132,6 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
         tail = result;
         return result.then((r) => r.rows as T[]);
       };
-      let broken = false;
       try {
         void run('BEGIN').catch(() => {});
         const result = await work((text, values) => {
@@ -113,12 +147,16 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
         });
         throw error;
       } finally {
-        // A connection that could not even roll back is not given to anyone else.
+        // A connection that broke, or could not even roll back, is not given to anyone else.
+        client.off('error', onError);
         client.release(broken);
       }
     },
     async session() {
       const client = new pg.Client({ connectionString });
+      // As for a transaction's client: a dropped connection fails the pending statement;
+      // unheard, its 'error' event would also end the process.
+      client.on('error', () => {});
       await client.connect();
       return {
         query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],

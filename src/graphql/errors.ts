@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { isUnavailable } from '../db/database.js';
 import { DomainError, InputError } from '../domain/errors.js';
 
 /** Domain error codes as GraphQL clients know them (Apollo's names where one exists). */
@@ -33,6 +34,13 @@ export function maskError(error: unknown, message: string): Error {
     return graphql;
   }
   if (graphql && (!original || original instanceof GraphQLError)) return graphql;
+  // Not a bug but an outage: the client should retry, as REST's 503 tells it.
+  if (isUnavailable(original))
+    return new GraphQLError('the database is unavailable; retry shortly', {
+      nodes: graphql?.nodes,
+      path: graphql?.path,
+      extensions: { code: 'UNAVAILABLE' },
+    });
   return new GraphQLError(message, {
     nodes: graphql?.nodes,
     path: graphql?.path,

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { toFieldIssues, type RawIssue } from '../contracts/field-issues.js';
-import { pgErrorCode } from '../db/database.js';
+import { isUnavailable } from '../db/database.js';
 import { BusyError, DomainError, InputError, type FieldIssue } from '../domain/errors.js';
 
 const STATUS: Record<string, number> = {
@@ -63,23 +63,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (isUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
-      return reply.code(503).send(body('UNAVAILABLE', 'the database is unavailable; retry shortly'));
+      return reply.code(503).header('retry-after', '5').send(body('UNAVAILABLE', 'the database is unavailable; retry shortly'));
     }
     request.log.error({ err: error }, 'unexpected error');
     return reply.code(500).send(body('INTERNAL', 'internal error; it has been logged'));
   });
-}
-
-/**
- * Errors that mean "the database cannot be reached right now" rather than a bug: refused
- * or dropped connections, and PostgreSQL's connection-exception (08…), operator-
- * intervention (57P0…) and missing-database (3D000) codes, however the driver wraps them.
- */
-function isUnavailable(error: unknown): boolean {
-  const e = error as { message?: string; code?: string };
-  if (/^(08|57P0|3D000)/.test(pgErrorCode(error))) return true;
-  const text = `${e?.message ?? ''} ${e?.code ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connect ECONN|P1001|P1017|DatabaseNotReachable|terminating connection|database ".*" does not exist/i.test(
-    text,
-  );
 }
