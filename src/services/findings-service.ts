@@ -59,7 +59,6 @@ const todayUtc = (now: Date): string => now.toISOString().slice(0, 10);
  * strongly connected component and its model chains.
  */
 export class FindingsService {
-  private undeclared: UndeclaredReadsSource = { all: async () => [], forAsset: async () => [] };
   private cache: { key: string; pass: FullPass } | null = null;
   /** Full passes run one at a time: a second request waits and reuses the first's result. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -68,12 +67,9 @@ export class FindingsService {
     private readonly graph: GraphSync,
     private readonly uow: UnitOfWork,
     private readonly prisma: PrismaClient,
+    private readonly undeclared: UndeclaredReadsSource,
     private readonly options: { importanceEpsilon: number; now?: () => Date },
   ) {}
-
-  setUndeclaredReads(source: UndeclaredReadsSource): void {
-    this.undeclared = source;
-  }
 
   private today(): string {
     return todayUtc(this.options.now?.() ?? new Date());
