@@ -38,7 +38,7 @@ export interface UndeclaredRead {
   lastSeen: string;
 }
 
-/** Where undeclared reads come from; supplied by the usage module. */
+/** Where undeclared reads come from (`UndeclaredReads`, over the usage table). */
 export interface UndeclaredReadsSource {
   all(): Promise<UndeclaredRead[]>;
   forAsset(assetRef: string): Promise<UndeclaredRead[]>;

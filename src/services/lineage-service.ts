@@ -65,7 +65,7 @@ export interface ClosureQuery {
   after?: ClosureCursor;
 }
 
-/** Who reads an asset without having declared it; supplied by the usage module. */
+/** Who reads an asset without having declared it (`UndeclaredReads`, over the usage table). */
 export interface UndeclaredReadersSource {
   readersOf(assetId: number): Promise<UndeclaredReader[]>;
 }
