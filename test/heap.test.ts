@@ -1,4 +1,4 @@
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { PerformanceObserver, constants, type NodeGCPerformanceDetail } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectGarbageSoon } from '../src/heap.js';
 
@@ -10,7 +10,7 @@ import { collectGarbageSoon } from '../src/heap.js';
 let forced: number[] = [];
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const { kind, flags } = entry.detail as { kind: number; flags: number };
+    const { kind, flags } = (entry as PerformanceEntry & { detail: NodeGCPerformanceDetail }).detail;
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR && flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED)
       forced.push(entry.startTime);
   }

@@ -82,7 +82,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
           path: v.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
           message: v.message ?? 'is invalid',
           code: v.keyword,
-        })) as RawIssue[],
+        })),
         location,
       );
       const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
