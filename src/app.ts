@@ -1,9 +1,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
-import { createContainer, type Container } from './container.js';
+import { createContainer, type Container, type ContainerOptions } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { documentImportBody } from './http/ndjson.js';
 import { accessRoutes } from './http/routes/access-routes.js';
@@ -15,24 +15,44 @@ import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
 import { usageRoutes } from './http/routes/usage-routes.js';
+import { createLogger } from './logger.js';
 
 export interface BuiltApp {
   app: FastifyInstance;
   container: Container;
 }
 
-/** The one app factory: the server and the tests build the same instance. */
-export async function buildApp(
-  config: Config,
-  options: { logger?: boolean; onQuery?: (sql: string) => void } = {},
-): Promise<BuiltApp> {
-  const container = await createContainer(config, { onQuery: options.onQuery });
+export interface BuildOptions extends Pick<ContainerOptions, 'onQuery' | 'findingsReads'> {
+  /** `false` builds the app with a logger that writes nothing. */
+  logger?: boolean;
+}
+
+/**
+ * The one app factory: the server and the tests build the same instance. The logger comes
+ * first, then the container, then the routes; the background tasks start once the app is
+ * ready and stop when it closes, before the database does.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<BuiltApp> {
+  const log: FastifyBaseLogger = createLogger(config, { enabled: options.logger !== false });
+  const container = await createContainer(config, { log, onQuery: options.onQuery, findingsReads: options.findingsReads });
   const app = Fastify({
     bodyLimit: config.bodyLimit,
-    logger: options.logger === false ? false : { level: config.logLevel },
+    loggerInstance: log,
     // Refs and names may contain dots; keep them intact.
     routerOptions: { ignoreTrailingSlash: true },
   });
+  app.addHook('onReady', () => container.start());
+  app.addHook('onClose', () => container.close());
+  try {
+    await registerRoutes(app, container);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return { app, container };
+}
+
+async function registerRoutes(app: FastifyInstance, container: Container): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
@@ -65,22 +85,9 @@ export async function buildApp(
   await app.register(assetRoutes(container));
   await app.register(lineageRoutes(container));
   await app.register(deprecationRoutes(container));
-  container.outboxWorker.setLogger(app.log);
   await app.register(graphqlRoutes(container));
   await app.register(usageRoutes(container));
   await app.register(accessRoutes(container));
   await app.register(apiKeyRoutes(container));
-  container.reads.onError = (error) => app.log.error({ err: error }, 'recording access-check reads failed; will retry');
   await app.register(findingsRoutes(container));
-
-  app.addHook('onReady', async () => {
-    // Load the graph in the background: /readyz says "loading" until it is done, and
-    // any closure read waits for it.
-    container.graph.start().catch((error: unknown) => app.log.error({ err: error }, 'graph load failed; retrying on next read'));
-    container.graph.follow(1000, (error) => app.log.warn({ err: error }, 'background graph catch-up failed; retrying'));
-  });
-  app.addHook('onClose', async () => {
-    await container.close();
-  });
-  return { app, container };
 }

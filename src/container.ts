@@ -1,4 +1,6 @@
 import type { Config } from './config.js';
+import { Lifecycle } from './lifecycle.js';
+import type { Log } from './logger.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
@@ -8,15 +10,26 @@ import { AccessService } from './services/access-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { AssetService } from './services/asset-service.js';
 import { DeprecationService } from './services/deprecation-service.js';
-import { FindingsService } from './services/findings-service.js';
-import { parseRef } from './domain/model.js';
+import { FindingsService, type UndeclaredReadsSource } from './services/findings-service.js';
 import { HealthService } from './services/health-service.js';
 import { HistoryService } from './services/history-service.js';
 import { LineageService } from './services/lineage-service.js';
 import { NotificationService } from './services/notification-service.js';
 import { OutboxWorker } from './services/outbox-worker.js';
 import { ReadBuffer } from './services/read-buffer.js';
+import { UndeclaredReads } from './services/undeclared-reads.js';
 import { UsageService } from './services/usage-service.js';
+
+/** How often the graph catches up with the change log in the background. */
+const GRAPH_FOLLOW_MS = 1000;
+
+export interface ContainerOptions {
+  log: Log;
+  /** Sees every SQL statement (tests count them). */
+  onQuery?: (sql: string) => void;
+  /** Where the findings read undeclared reads from, instead of the usage table (tests feed fixed reads). */
+  findingsReads?: UndeclaredReadsSource;
+}
 
 /** Everything the adapters need, built once and shared by REST and GraphQL. */
 export interface Container {
@@ -30,21 +43,28 @@ export interface Container {
   deprecations: DeprecationService;
   history: HistoryService;
   notifications: NotificationService;
-  /** Delivers the notification outbox; started here, stopped by close(). */
+  /** Delivers the notification outbox; runs between start() and close(). */
   outboxWorker: OutboxWorker;
   usage: UsageService;
   apiKeys: ApiKeyService;
   access: AccessService;
   /** Reads recorded by access checks, waiting to be written. */
   reads: ReadBuffer;
+  /** The background tasks, in start order. */
+  lifecycle: Lifecycle;
+  /** Starts the background tasks; called once the app is ready. */
+  start(): Promise<void>;
+  /** Stops the background tasks in reverse order, then closes the database. */
   close(): Promise<void>;
 }
 
-/** The composition root: opens the database, applies migrations, wires the services. */
-export async function createContainer(
-  config: Config,
-  options: { onQuery?: (sql: string) => void } = {},
-): Promise<Container> {
+/**
+ * The composition root: opens the database, applies migrations, and builds every service
+ * once, each given its collaborators in its constructor. Nothing runs in the background
+ * until start().
+ */
+export async function createContainer(config: Config, options: ContainerOptions): Promise<Container> {
+  const { log } = options;
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
   try {
     const session = await db.session();
@@ -59,27 +79,40 @@ export async function createContainer(
   }
   const uow = new UnitOfWork(db, config.writeLockTimeoutMs);
   const graph = new GraphSync(db.prisma, uow.read.graph);
-  const lineage = new LineageService(graph, uow);
+  const reads = new ReadBuffer((rows) => uow.read.usage.add(rows), log);
+  const undeclared = new UndeclaredReads(uow, reads);
+  const lineage = new LineageService(graph, uow, undeclared);
   const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
-  const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs });
+  const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs }, log);
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow);
-  outboxWorker.start();
-  const reads = new ReadBuffer((rows) => uow.read.usage.add(rows));
   const usage = new UsageService(uow, reads);
-  lineage.setUndeclaredReaders(usage);
   const apiKeys = new ApiKeyService(uow);
   const access = new AccessService(new AccessRepository(db.query), reads, config);
-  const findings = new FindingsService(graph, uow, db.prisma, { importanceEpsilon: config.importanceEpsilon });
-  findings.setUndeclaredReads({
-    all: () => usage.allUndeclared(),
-    forAsset: (ref) => {
-      const parsed = parseRef(ref);
-      return typeof parsed === 'string' ? Promise.resolve([]) : usage.undeclaredOfRef(parsed);
-    },
+  const findings = new FindingsService(graph, uow, db.prisma, options.findingsReads ?? undeclared, {
+    importanceEpsilon: config.importanceEpsilon,
   });
+
+  const lifecycle = new Lifecycle(
+    [
+      {
+        name: 'graph',
+        // The load runs in the background: /readyz says "loading" until it is done, and
+        // any closure read waits for it.
+        start: () => {
+          graph.start().catch((error: unknown) => log.error({ err: error }, 'graph load failed; retrying on next read'));
+          graph.follow(GRAPH_FOLLOW_MS, (error) => log.warn({ err: error }, 'background graph catch-up failed; retrying'));
+        },
+        stop: () => graph.stop(),
+      },
+      { name: 'outbox-worker', start: () => outboxWorker.start(), stop: () => outboxWorker.stop() },
+      { name: 'read-flusher', start: () => reads.start(), stop: () => reads.stop() },
+    ],
+    log,
+  );
+
   return {
     config,
     db,
@@ -96,10 +129,10 @@ export async function createContainer(
     apiKeys,
     access,
     reads,
+    lifecycle,
+    start: () => lifecycle.start(),
     async close() {
-      graph.stopFollowing();
-      await outboxWorker.stop();
-      await reads.stop().catch(() => {});
+      await lifecycle.stop();
       await db.close();
     },
   };

@@ -102,12 +102,16 @@ const reads = [
 ];
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp(
+    {},
+    {
+      findingsReads: {
+        all: async () => reads,
+        forAsset: async (ref) => reads.filter((r) => r.assetRef === ref),
+      },
+    },
+  );
   await register(t, graph);
-  t.container.findings.setUndeclaredReads({
-    all: async () => reads,
-    forAsset: async (ref) => reads.filter((r) => r.assetRef === ref),
-  });
   // A first pass before the deprecations: the cache must notice the later change.
   expect((await t.http.get('/v1/findings?type=deprecated_in_use')).body.items).toEqual([]);
   await deprecate('feature:old_dep', { replacedBy: 'feature:new_dep', sunsetAt: '2999-01-01' });

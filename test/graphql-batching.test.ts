@@ -25,9 +25,10 @@ const graph: FixtureAsset[] = [
 beforeAll(async () => {
   t = await startTestApp({}, { onQuery: (sql) => statements.push(sql) });
   await register(t, graph);
-  // No background catch-up while statements are counted: one landing mid-request splits
-  // the request's loader batches by when each field's index check returned.
-  t.container.graph.stopFollowing();
+  // No background work while statements are counted: a graph catch-up landing mid-request
+  // splits the request's loader batches by when each field's index check returned, and
+  // an outbox poll adds statements of its own.
+  await t.container.lifecycle.stop();
 });
 afterAll(() => t?.close());
 

@@ -13,7 +13,7 @@ export const commaListSchema = <T extends string>(allowed: readonly T[]) =>
       ctx.addIssue({ code: 'custom', message: `must be one or more of ${allowed.join(', ')}, comma-separated` });
       return z.NEVER;
     }
-    return new Set(values as T[]) as ReadonlySet<T>;
+    return new Set(values as T[]);
   });
 
 /** GraphQL's spelling of the same filter: a non-empty list of values, as a set. */

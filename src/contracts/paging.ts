@@ -35,7 +35,7 @@ export function cursorSchema<T extends z.ZodType>(shape: T) {
     .transform((text, ctx) => {
       try {
         const parsed = shape.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-        if (parsed.success) return parsed.data as z.output<T>;
+        if (parsed.success) return parsed.data;
       } catch {
         // fall through to the issue below
       }

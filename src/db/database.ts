@@ -92,7 +92,7 @@ function newClient(adapter: Adapter, onQuery?: (sql: string) => void): PrismaCli
   if (!onQuery) return new PrismaClient({ adapter });
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => onQuery(event.query));
-  return prisma as unknown as PrismaClient;
+  return prisma;
 }
 
 function openServer(connectionString: string, max: number, onQuery?: (sql: string) => void): Database {

@@ -119,6 +119,15 @@ export class GraphSync {
   }
 
   /**
+   * Stops following and waits for the load or catch-up under way (its failure is reported
+   * where it was started), so that the pool closes under no query of ours.
+   */
+  async stop(): Promise<void> {
+    this.stopFollowing();
+    await Promise.allSettled([this.loaded, this.inFlight]);
+  }
+
+  /**
    * Catches the index up through `read`, which a write transaction holding the graph write
    * lock gives: nothing can commit after what it reads, so the index is exact until that
    * transaction ends. A writer that read through the pool instead could wait for a

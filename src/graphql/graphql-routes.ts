@@ -52,7 +52,7 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
       info: (...args) => app.log.info({ args }, 'graphql'),
       warn: (...args) => app.log.warn({ args }, 'graphql'),
       // yoga calls this with each error it masked: log it with its stack, never send it.
-      error: (first: unknown, ...args) =>
+      error: (first: unknown, ...args: unknown[]) =>
         first instanceof Error
           ? app.log.error({ err: first }, 'unexpected error in a GraphQL operation')
           : app.log.error({ args: [first, ...args] }, 'graphql'),

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { toFieldIssues, type RawIssue } from '../contracts/field-issues.js';
+import { toFieldIssues } from '../contracts/field-issues.js';
 import { isUnavailable } from '../db/database.js';
 import { BusyError, DomainError, InputError, type FieldIssue } from '../domain/errors.js';
 
@@ -40,7 +40,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
           path: v.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
           message: v.message ?? 'is invalid',
           code: v.keyword,
-        })) as RawIssue[],
+        })),
         location,
       );
       const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');

@@ -135,7 +135,7 @@ export interface EdgeWrite {
 }
 
 export interface AssetWrite {
-  /** The stored asset's id, or one from allocateIds for a creation. */
+  /** The stored asset's id, or for a creation one of the fresh ids `AssetWriter.load` took. */
   id: number;
   existed: boolean;
   /** Whether it carries a deprecation record (which a PUT keeps). */

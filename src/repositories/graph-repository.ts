@@ -39,7 +39,7 @@ const SNAPSHOT_CHUNK = 50_000;
 /** Log entries read per catch-up query; a longer backlog takes several. */
 export const CATCH_UP_CHUNK = 10_000;
 
-/** The same rule as AssetRepository.deprecated(): a lifecycle or a recorded deprecation. */
+/** Deprecated as the write path decides it: a deprecated or retired lifecycle, or a recorded deprecation. */
 const DEPRECATED = `(a.lifecycle IN ('deprecated', 'retired') OR a.deprecated_at IS NOT NULL) AS deprecated`;
 
 /**

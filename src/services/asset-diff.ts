@@ -2,7 +2,7 @@ import { ANNOTATION_FIELDS, type Annotations, type DependencyEdge } from '../dom
 import type { CreatedFields, FieldChange } from '../repositories/history-repository.js';
 
 const stable = (value: unknown): string =>
-  JSON.stringify(value, (_key, v) =>
+  JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,

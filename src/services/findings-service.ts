@@ -37,7 +37,7 @@ export interface UndeclaredRead {
   lastSeen: string;
 }
 
-/** Where undeclared reads come from; supplied by the usage module. */
+/** Where undeclared reads come from (`UndeclaredReads`, over the usage table). */
 export interface UndeclaredReadsSource {
   all(): Promise<UndeclaredRead[]>;
   forAsset(assetRef: string): Promise<UndeclaredRead[]>;
@@ -58,7 +58,6 @@ const todayUtc = (now: Date): string => now.toISOString().slice(0, 10);
  * strongly connected component and its model chains.
  */
 export class FindingsService {
-  private undeclared: UndeclaredReadsSource = { all: async () => [], forAsset: async () => [] };
   private cache: { key: string; pass: FullPass } | null = null;
   /** Full passes run one at a time: a second request waits and reuses the first's result. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -67,12 +66,9 @@ export class FindingsService {
     private readonly graph: GraphSync,
     private readonly uow: UnitOfWork,
     private readonly prisma: PrismaClient,
+    private readonly undeclared: UndeclaredReadsSource,
     private readonly options: { importanceEpsilon: number; now?: () => Date },
   ) {}
-
-  setUndeclaredReads(source: UndeclaredReadsSource): void {
-    this.undeclared = source;
-  }
 
   private today(): string {
     return todayUtc(this.options.now?.() ?? new Date());

@@ -64,25 +64,20 @@ export interface ClosureQuery {
   after?: ClosureCursor;
 }
 
-/** Who reads an asset without having declared it; supplied by the usage module. */
+/** Who reads an asset without having declared it (`UndeclaredReads`, over the usage table). */
 export interface UndeclaredReadersSource {
-  forAsset(assetId: number): Promise<UndeclaredReader[]>;
+  readersOf(assetId: number): Promise<UndeclaredReader[]>;
 }
 
 const CONSUMER_ONLY: ReadonlySet<Kind> = new Set(['consumer']);
 
 /** Transitive questions over the dependency graph, answered from the in-memory index. */
 export class LineageService {
-  private undeclared: UndeclaredReadersSource = { forAsset: async () => [] };
-
   constructor(
     private readonly graph: GraphSync,
     private readonly uow: UnitOfWork,
+    private readonly undeclared: UndeclaredReadersSource,
   ) {}
-
-  setUndeclaredReaders(source: UndeclaredReadersSource): void {
-    this.undeclared = source;
-  }
 
   private async rootOf(ref: Ref): Promise<{ index: ClosureIndex; id: number }> {
     const index = await this.graph.fresh();
@@ -109,7 +104,7 @@ export class LineageService {
     const { index, id } = await this.rootOf(ref);
     const traversal = index.traverse(id, 'downstream', query.depth);
     const page = this.consumerPage(index, traversal, query);
-    const [consumers, undeclared] = await Promise.all([this.withContacts(page.consumers), this.undeclared.forAsset(id)]);
+    const [consumers, undeclared] = await Promise.all([this.withContacts(page.consumers), this.undeclared.readersOf(id)]);
     return {
       root: formatRef(ref),
       total: traversal.total(CONSUMER_ONLY),

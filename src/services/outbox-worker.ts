@@ -47,7 +47,6 @@ export class OutboxWorker {
   private readonly requestTimeoutMs: number;
   private readonly batchSize: number;
   private readonly idleMs: number;
-  private log: WorkerLog = silent;
   private running: Promise<void> | null = null;
   private stopping = new AbortController();
   private wakeUp: (() => void) | null = null;
@@ -56,16 +55,13 @@ export class OutboxWorker {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly options: OutboxWorkerOptions,
+    private readonly log: WorkerLog = silent,
   ) {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.maxAttempts = options.maxAttempts ?? 10;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.batchSize = options.batchSize ?? 20;
     this.idleMs = options.idleMs ?? 1_000;
-  }
-
-  setLogger(log: WorkerLog): void {
-    this.log = log;
   }
 
   start(): void {
@@ -119,14 +115,13 @@ export class OutboxWorker {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wakeUp = null;
-        self.woken = false;
+        this.wakeUp = null;
+        this.woken = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }

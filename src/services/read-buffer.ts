@@ -1,5 +1,9 @@
 import type { UsageAggregate } from '../repositories/usage-repository.js';
 
+export interface BufferLog {
+  error(object: object, message: string): void;
+}
+
 /** Flush at least this often... */
 const FLUSH_INTERVAL_MS = 200;
 /** ...and as soon as this many distinct (asset, identity) pairs are waiting. */
@@ -16,10 +20,16 @@ const FLUSH_AT_PAIRS = 5_000;
 export class ReadBuffer {
   private pending = new Map<string, UsageAggregate>();
   private flushing: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
-  onError: (error: unknown) => void = () => {};
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly write: (rows: UsageAggregate[]) => Promise<void>) {
+  constructor(
+    private readonly write: (rows: UsageAggregate[]) => Promise<void>,
+    private readonly log: BufferLog = { error: () => {} },
+  ) {}
+
+  /** Flushes every FLUSH_INTERVAL_MS from now on; until then only readers and a full buffer flush. */
+  start(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
@@ -44,7 +54,8 @@ export class ReadBuffer {
 
   /** Stops the timer and writes what is left. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.flush();
   }
 
@@ -65,7 +76,7 @@ export class ReadBuffer {
           if (row.lastSeen > newer.lastSeen) newer.lastSeen = row.lastSeen;
         }
       }
-      this.onError(error);
+      this.log.error({ err: error }, 'recording access-check reads failed; will retry');
     }
   }
 }

@@ -5,12 +5,7 @@ import { pageFrom, type Page } from '../domain/page.js';
 import type { UsageEvent } from '../domain/usage-schemas.js';
 import type { UndeclaredRow, UsageAggregate } from '../repositories/usage-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
-import type { UndeclaredReader, UndeclaredReadersSource } from './lineage-service.js';
-import type { UndeclaredRead } from './findings-service.js';
 import type { ReadBuffer } from './read-buffer.js';
-
-/** How many undeclared readers `/consumers` shows for one asset (the most recent). */
-const UNDECLARED_PER_ASSET = 1000;
 
 /** The undeclared-consumer list continues after this (asset, identity) pair. */
 export interface UndeclaredPosition {
@@ -36,15 +31,8 @@ export interface UsageReceipt {
   pairs: number;
 }
 
-const toRead = (row: UndeclaredConsumer): UndeclaredRead => ({
-  identity: row.identity,
-  assetRef: row.asset,
-  count: row.count,
-  lastSeen: row.lastSeen,
-});
-
 /** Ingestion of observed reads and the undeclared consumers they reveal. */
-export class UsageService implements UndeclaredReadersSource {
+export class UsageService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly checks: ReadBuffer,
@@ -111,32 +99,5 @@ export class UsageService implements UndeclaredReadersSource {
     const rows = await this.uow.read.usage.undeclared({ assetId, since: query.since, after: query.after, limit: query.limit + 1 });
     const page = pageFrom(rows, query.limit, (last) => ({ assetId: last.assetId, identity: last.identity }));
     return { items: page.items.map(({ assetId: _id, ...item }) => item), nextCursor: page.nextCursor };
-  }
-
-  /** For the findings: every undeclared read, paged through in keyset order. */
-  async allUndeclared(): Promise<UndeclaredRead[]> {
-    const reads: UndeclaredRead[] = [];
-    let after: UndeclaredPosition | undefined;
-    do {
-      const page = await this.undeclared({ after, limit: 10_000 });
-      reads.push(...page.items.map(toRead));
-      after = page.nextCursor ?? undefined;
-    } while (after);
-    return reads;
-  }
-
-  /** For the findings of one asset, by ref; an unknown asset has none. */
-  async undeclaredOfRef(ref: Ref): Promise<UndeclaredRead[]> {
-    const [found] = await this.uow.read.assets.resolve([ref]);
-    if (!found) return [];
-    await this.checks.flush();
-    return (await this.uow.read.usage.undeclaredOf(found.id, UNDECLARED_PER_ASSET)).map(toRead);
-  }
-
-  /** For `/consumers`: who reads the asset without a direct declared dependency on it. */
-  async forAsset(assetId: number): Promise<UndeclaredReader[]> {
-    await this.checks.flush();
-    const rows = await this.uow.read.usage.undeclaredOf(assetId, UNDECLARED_PER_ASSET);
-    return rows.map(({ identity, firstSeen, lastSeen, count }) => ({ identity, firstSeen, lastSeen, count }));
   }
 }

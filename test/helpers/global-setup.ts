@@ -11,6 +11,7 @@ export default async function setup(): Promise<void> {
     throw new Error(
       `The tests need a PostgreSQL server: could not connect to ${SERVER_URL} (${(error as Error).message}). ` +
         'Start one, or set DATABASE_URL to a database the tests may create databases beside.',
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => {});

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type BuildOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Container } from '../../src/container.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './database.js';
@@ -13,11 +13,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on a fresh PostgreSQL database, through supertest; `onQuery` sees every SQL statement. */
+/**
+ * The real app on a fresh PostgreSQL database, through supertest; `onQuery` sees every SQL
+ * statement, `findingsReads` replaces the usage table as the findings' source of undeclared reads.
+ */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: {
-    onQuery?: (sql: string) => void;
+  options: Pick<BuildOptions, 'onQuery' | 'findingsReads'> & {
     /** The database's own default time zone, as an operator may have set it. */
     timeZone?: string;
   } = {},
@@ -25,7 +27,8 @@ export async function startTestApp(
   const db = await createTestDatabase();
   if (options.timeZone) await adminQuery(`ALTER DATABASE ${db.name} SET timezone TO '${options.timeZone}'`);
   const config: Config = loadConfig({ ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-  const { app, container } = await buildApp(config, { onQuery: options.onQuery });
+  const { timeZone: _zone, ...build } = options;
+  const { app, container } = await buildApp(config, build);
   await app.ready();
   return {
     app,
