@@ -2,12 +2,14 @@ import { GraphQLError } from 'graphql';
 import { JSONObjectResolver, JSONResolver } from 'graphql-scalars';
 import type { AssetView, DependencyEdge } from '../domain/asset.js';
 import { ConflictError } from '../domain/errors.js';
+import type { Finding } from '../domain/finding.js';
 import type { Direction } from '../graph/closure-index.js';
 import { encodeCursor } from '../http/cursor.js';
+import { writeItem } from '../services/assets/asset-service.js';
 import type { HistoryPage } from '../services/history-service.js';
 import type { ClosureItem, ImpactReport } from '../services/lineage-service.js';
 import type { GraphQLContext } from './context.js';
-import { domainExtensions } from './errors.js';
+import { domainExtensions, graphqlHint, underArgument } from './errors.js';
 import {
   assetArgs,
   assetsArgs,
@@ -24,7 +26,6 @@ import {
   reinstateAssetArgs,
   undeclaredConsumersArgs,
   findingsArgs,
-  underArgument,
   upsertAssetArgs,
   upsertAssetsArgs,
 } from './inputs.js';
@@ -131,7 +132,7 @@ export const resolvers = {
   Mutation: {
     async upsertAsset(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, input, ifMatch } = parseArgs(upsertAssetArgs, args);
-      const result = await ctx.c.assets.put(ref, input, { actor: ctx.actor(), ifMatch, fieldPrefix: 'input.' });
+      const result = await underArgument('input', () => ctx.c.assets.put(ref, input, { actor: ctx.actor(), ifMatch }));
       ctx.afterWrite();
       return result;
     },
@@ -139,7 +140,8 @@ export const resolvers = {
     async upsertAssets(_: unknown, args: Args, ctx: GraphQLContext) {
       const { assets } = parseArgs(upsertAssetsArgs, args);
       const items = await ctx.c.assets.batch(
-        assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
+        // The batch's issues name `assets[3].owner`, as the argument does: nothing to re-root.
+        assets.map(({ ref, ...body }, index) => writeItem(ref, body, `assets[${index}]`)),
         ctx.actor(),
       );
       ctx.afterWrite();
@@ -154,10 +156,12 @@ export const resolvers = {
         await ctx.c.assets.delete(ref, { force, reason, actor: ctx.actor() });
       } catch (error) {
         // The refusal carries the impact report, as REST's 409 body does.
-        if (error instanceof ConflictError)
+        if (error instanceof ConflictError && error.details !== undefined) {
+          const { details: _impact, ...extensions } = domainExtensions(error);
           throw new GraphQLError(error.message, {
-            extensions: { code: domainExtensions(error).code, impact: withEncodedCursor(error.details as ImpactReport) },
+            extensions: { ...extensions, impact: withEncodedCursor(error.details as ImpactReport) },
           });
+        }
         throw error;
       }
       ctx.afterWrite();
@@ -230,6 +234,10 @@ export const resolvers = {
 
   Dependency: {
     asset: (edge: DependencyEdge, _: Args, ctx: GraphQLContext) => ctx.loaders.asset.load(edge.ref),
+  },
+
+  Finding: {
+    hint: (finding: Finding) => (finding.hint ? graphqlHint(finding.hint) : null),
   },
 
   ClosureItem: {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
 import type { Container } from '../../container.js';
 import { InputError } from '../../domain/errors.js';
+import { writeItem } from '../../services/assets/asset-service.js';
 import { importChunks } from '../ndjson.js';
 import { encodeCursor } from '../cursor.js';
 import { actorOf, etag, ifMatchOf } from '../request-context.js';
@@ -122,7 +123,7 @@ export const assetRoutes =
       },
       async (request) => {
         const results = await c.assets.batch(
-          request.body.assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
+          request.body.assets.map(({ ref, ...body }, index) => writeItem(ref, body, `assets[${index}]`)),
           actorOf(request),
         );
         const counts = { created: 0, updated: 0, unchanged: 0 };

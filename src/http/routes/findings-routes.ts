@@ -4,6 +4,7 @@ import type { Container } from '../../container.js';
 import { FINDING_TYPES, SEVERITIES } from '../../domain/finding.js';
 import { refSchema } from '../../domain/model.js';
 import { cursorSchema, encodeCursor } from '../cursor.js';
+import { restFinding } from '../hints.js';
 import { errorResponseSchema, limitSchema } from '../schemas.js';
 
 /** A comma-separated list of allowed values, parsed to a set; the message lists them. */
@@ -69,7 +70,7 @@ export const findingsRoutes =
       async (request) => {
         const { type, severity, asset, owner, limit, cursor } = request.query;
         const page = await c.findings.list({ types: type, severities: severity, asset, owner, limit, after: cursor });
-        return { ...page, nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
+        return { ...page, items: page.items.map(restFinding), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
       },
     );
   };
