@@ -28,7 +28,7 @@ const IMPORT_WARNINGS_LISTED = 100;
 
 export interface WriteOptions {
   actor: string;
-  /** The revision the client last saw (If-Match); `*` means "must exist". */
+  /** The revision the client last saw; `*` means "must exist". */
   ifMatch?: number | '*';
 }
 

@@ -10,7 +10,7 @@ import { fieldOf, type ParsedEdge, type WriteItem } from './write-item.js';
 // The rules a write must pass, as pure functions of what the write was given and what
 // its chunk read: no I/O, so each is tested on its own (write-rules.test.ts).
 
-/** Issues listed in one 400 or 409: an import of a million bad lines answers with the first. */
+/** Issues listed in one InputError or ConflictError: an import of a million bad lines answers with the first. */
 export const IMPORT_ISSUES_LISTED = 1000;
 
 export const isRetiring = (lifecycle: Lifecycle): boolean => lifecycle === 'deprecated' || lifecycle === 'retired';
@@ -136,11 +136,12 @@ export interface ResolvedDependencies {
 /**
  * Resolves every dependency that is not itself in the chunk, on the lookup. Every unknown
  * ref is an issue (or, in an import, is left for the end: see checkDeferred); they are
- * reported together with the `issues` found before, all in one 400.
+ * reported together with the `issues` found before, all in one InputError.
  *
  * A dependency the asset did not have before on a deprecated asset is accepted with a
- * warning, and refused (409, naming the replacement) once that asset's sunset date has
- * passed. An edge the asset already had is not new: re-sending it is never refused.
+ * warning, and refused (a ConflictError naming the replacement) once that asset's sunset
+ * date has passed. An edge the asset already had is not new: re-sending it is never
+ * refused.
  */
 export function resolveDependencies(
   lookup: DependencyLookup,
@@ -204,9 +205,9 @@ export function checkDeferred(deferred: readonly CheckedEdge[], planned: Readonl
 }
 
 /**
- * New dependencies on deprecated assets: a warning each, by dependent, or a 409 for those
- * past their sunset. `existing` are the chunk's stored assets (a dependency within the
- * chunk is described by its stored self), `found` the deprecated ones outside it.
+ * New dependencies on deprecated assets: a warning each, by dependent, or a ConflictError
+ * for those past their sunset. `existing` are the chunk's stored assets (a dependency
+ * within the chunk is described by its stored self), `found` the deprecated ones outside.
  */
 export function deprecatedDependencyRules(
   edges: CheckedEdge[],
