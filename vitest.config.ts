@@ -5,7 +5,8 @@ export default defineConfig({
   // graphql-yoga and graphql-armor, so our code must too, or `instanceof GraphQLError` fails.
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
-    include: ['test/**/*.test.ts'],
+    // Unit tests of pure modules sit beside them in src/; the rest, on PostgreSQL, in test/.
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -8,7 +8,7 @@ import { AccessRepository } from './repositories/access-repository.js';
 import { UnitOfWork } from './repositories/store.js';
 import { AccessService } from './services/access-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
-import { AssetService } from './services/asset-service.js';
+import { AssetService } from './services/assets/asset-service.js';
 import { DeprecationService } from './services/deprecation-service.js';
 import { FindingsService, type UndeclaredReadsSource } from './services/findings-service.js';
 import { HealthService } from './services/health-service.js';

@@ -1,3 +1,5 @@
+import type { Hint } from './errors.js';
+
 /** The ML-debt findings: what is flagged, how severe, and the order findings are listed in. */
 
 export const SEVERITIES = ['info', 'warning', 'error'] as const;
@@ -31,7 +33,10 @@ export interface Finding {
   /** The assets involved, most responsible first (a cycle or chain in order). */
   assets: string[];
   message: string;
+  /** What to do, in words that name no adapter's requests. */
   fix: string;
+  /** The fix, when it is one operation of the catalog: adapters render it in their own terms. */
+  hint?: Hint;
 }
 
 /** Where a listing continues: the last finding's type and sort key. */

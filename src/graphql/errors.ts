@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { isUnavailable } from '../db/database.js';
-import { DomainError, InputError } from '../domain/errors.js';
+import { DomainError, InputError, type FieldIssue, type Hint, type Operation } from '../domain/errors.js';
 
 /** Domain error codes as GraphQL clients know them (Apollo's names where one exists). */
 const GRAPHQL_CODE: Record<string, string> = {
@@ -12,10 +12,45 @@ const GRAPHQL_CODE: Record<string, string> = {
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
 };
 
+/** The mutation that carries out each operation a hint names. */
+const MUTATION: Record<Operation, string> = {
+  reinstate: 'reinstateAsset',
+  forceDelete: 'deleteAsset',
+  delete: 'deleteAsset',
+  upsert: 'upsertAsset',
+};
+
+/** A hint in GraphQL's terms: the operation, and the mutation (with the arguments it needs beyond the ref). */
+export type GraphQLHint = Hint & { mutation: string; arguments?: Record<string, unknown> };
+
+export function graphqlHint(hint: Hint): GraphQLHint {
+  const rendered: GraphQLHint = { ...hint, mutation: MUTATION[hint.operation] };
+  if (hint.operation === 'forceDelete') rendered.arguments = { force: true };
+  return rendered;
+}
+
+const withHint = (issue: FieldIssue) =>
+  issue.hint ? { ...issue, hint: graphqlHint(issue.hint) } : issue;
+
 export function domainExtensions(error: DomainError): Record<string, unknown> {
   const code = GRAPHQL_CODE[error.code] ?? error.code;
-  if (error instanceof InputError) return { code, issues: error.issues };
-  return error.details === undefined ? { code } : { code, details: error.details };
+  const hint = error.hint ? { hint: graphqlHint(error.hint) } : {};
+  if (error instanceof InputError) return { code, issues: error.issues.map(withHint), ...hint };
+  return error.details === undefined ? { code, ...hint } : { code, details: error.details, ...hint };
+}
+
+/**
+ * A service names the fields of the body it was given (`replacedBy`, `dependsOn[0]`);
+ * GraphQL nests that body under an argument (`input`), so its issues are re-rooted there,
+ * here and nowhere else.
+ */
+export async function underArgument<T>(argument: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw error.mapIssues((issue) => (issue.in === 'body' ? { ...issue, field: `${argument}.${issue.field}` } : issue));
+  }
 }
 
 /**

@@ -104,20 +104,6 @@ export const undeclaredConsumersArgs = z.object({
 });
 
 /**
- * A service names the fields of the body it was given (`replacedBy`); GraphQL nests that
- * body under an argument (`input`), so its issues are re-rooted there.
- */
-export async function underArgument<T>(argument: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    const issues = error.issues.map((issue) => ({ ...issue, field: `${argument}.${issue.field}` }));
-    throw new InputError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
-  }
-}
-
-/**
  * In GraphQL an explicit null for an optional input means "no value", which zod spells
  * as an absent key; drop them so `tags: null` reads like a missing `tags`. `metadata`
  * is the user's own JSON and is kept exactly as sent.

@@ -4,11 +4,13 @@ import { batchAnswer } from '../contracts/assets.js';
 import { cursorOf, encodeCursor, withEncodedCursor } from '../contracts/paging.js';
 import type { AssetView, DependencyEdge } from '../domain/asset.js';
 import { ConflictError } from '../domain/errors.js';
+import type { Finding } from '../domain/finding.js';
 import type { Page } from '../domain/page.js';
 import type { Direction } from '../graph/closure-index.js';
+import { writeItem } from '../services/assets/asset-service.js';
 import type { ClosureItem, ImpactReport } from '../services/lineage-service.js';
 import type { GraphQLContext } from './context.js';
-import { domainExtensions } from './errors.js';
+import { domainExtensions, graphqlHint, underArgument } from './errors.js';
 import {
   assetArgs,
   assetsArgs,
@@ -25,7 +27,6 @@ import {
   reinstateAssetArgs,
   undeclaredConsumersArgs,
   findingsArgs,
-  underArgument,
   upsertAssetArgs,
   upsertAssetsArgs,
 } from './inputs.js';
@@ -109,7 +110,7 @@ export const resolvers = {
   Mutation: {
     async upsertAsset(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, input, ifMatch } = parseArgs(upsertAssetArgs, args);
-      const result = await ctx.c.assets.put(ref, input, { actor: ctx.actor(), ifMatch, fieldPrefix: 'input.' });
+      const result = await underArgument('input', () => ctx.c.assets.put(ref, input, { actor: ctx.actor(), ifMatch }));
       ctx.afterWrite();
       return result;
     },
@@ -117,7 +118,8 @@ export const resolvers = {
     async upsertAssets(_: unknown, args: Args, ctx: GraphQLContext) {
       const { assets } = parseArgs(upsertAssetsArgs, args);
       const results = await ctx.c.assets.batch(
-        assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
+        // The batch's issues name `assets[3].owner`, as the argument does: nothing to re-root.
+        assets.map(({ ref, ...body }, index) => writeItem(ref, body, `assets[${index}]`)),
         ctx.actor(),
       );
       ctx.afterWrite();
@@ -130,10 +132,12 @@ export const resolvers = {
         await ctx.c.assets.delete(ref, { force, reason, actor: ctx.actor() });
       } catch (error) {
         // The refusal carries the impact report, as REST's 409 body does.
-        if (error instanceof ConflictError)
+        if (error instanceof ConflictError && error.details !== undefined) {
+          const { details: _impact, ...extensions } = domainExtensions(error);
           throw new GraphQLError(error.message, {
-            extensions: { code: domainExtensions(error).code, impact: withEncodedCursor(error.details as ImpactReport) },
+            extensions: { ...extensions, impact: withEncodedCursor(error.details as ImpactReport) },
           });
+        }
         throw error;
       }
       ctx.afterWrite();
@@ -197,6 +201,10 @@ export const resolvers = {
 
   Dependency: {
     asset: (edge: DependencyEdge, _: Args, ctx: GraphQLContext) => ctx.loaders.asset.load(edge.ref),
+  },
+
+  Finding: {
+    hint: (finding: Finding) => (finding.hint ? graphqlHint(finding.hint) : null),
   },
 
   ClosureItem: {

@@ -130,7 +130,20 @@ export const typeDefs = /* GraphQL */ `
     "The assets involved, as refs; a cycle or a chain in order."
     assets: [String!]!
     message: String!
+    "What to do, in words."
     fix: String!
+    "The fix, when it is one operation: the mutation that carries it out."
+    hint: Hint
+  }
+
+  "An operation a finding or an error suggests: the mutation to call, on which asset."
+  type Hint {
+    "reinstate, forceDelete, delete or upsert."
+    operation: String!
+    mutation: String!
+    ref: String!
+    "For upsert: dependencies the asset should have among its own."
+    dependsOn: [String!]
   }
 
   type Findings {

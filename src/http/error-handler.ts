@@ -2,7 +2,8 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { toFieldIssues } from '../contracts/field-issues.js';
 import { isUnavailable } from '../db/database.js';
-import { BusyError, DomainError, InputError, type FieldIssue } from '../domain/errors.js';
+import { BusyError, DomainError, InputError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
+import { withRestForm } from './hints.js';
 
 const STATUS: Record<string, number> = {
   INVALID_INPUT: 400,
@@ -20,6 +21,15 @@ const LOCATION: Record<string, FieldIssue['in']> = {
   params: 'params',
   headers: 'headers',
 };
+
+/**
+ * A domain error's message in REST's terms: its hint as the request to make, and a
+ * precondition named as the header that carries it (REST's only one is If-Match).
+ */
+function restMessage(error: DomainError): string {
+  const message = withRestForm(error.message, error.hint);
+  return error instanceof PreconditionFailedError ? `If-Match: ${message}` : message;
+}
 
 const body = (code: string, message: string, details?: unknown) => ({
   error: details === undefined ? { code, message } : { code, message, details },
@@ -47,10 +57,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.code(400).send(body('INVALID_INPUT', summary, issues));
     }
     const domain: unknown = error;
-    if (domain instanceof InputError) return reply.code(400).send(body(domain.code, domain.message, domain.issues));
+    if (domain instanceof InputError) {
+      const rendered = domain.mapIssues(({ hint, ...issue }) => ({ ...issue, message: withRestForm(issue.message, hint) }));
+      return reply.code(400).send(body(domain.code, rendered.message, rendered.issues));
+    }
     if (domain instanceof DomainError) {
       if (domain instanceof BusyError) reply.header('retry-after', '5');
-      return reply.code(STATUS[domain.code] ?? 400).send(body(domain.code, domain.message, domain.details));
+      return reply.code(STATUS[domain.code] ?? 400).send(body(domain.code, restMessage(domain), domain.details));
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.code(413).send(body('PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`));

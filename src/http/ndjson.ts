@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toFieldIssues } from '../contracts/field-issues.js';
 import { assetItemSchema } from '../domain/asset-schemas.js';
 import { InputError, type FieldIssue } from '../domain/errors.js';
-import { IMPORT_ISSUES_LISTED, type WriteItem } from '../services/asset-service.js';
+import { IMPORT_ISSUES_LISTED, writeItem, type WriteItem } from '../services/assets/asset-service.js';
 
 /** The longest line taken: an asset with ten thousand dependencies fits. */
 export const IMPORT_MAX_LINE = 4 * 1024 * 1024;
@@ -53,7 +53,7 @@ export async function* importChunks(body: Readable, size: number): AsyncGenerato
     }
     // The item is its own body: the extra `ref` is never read from it, and a copy without
     // it would cost an object per line.
-    chunk.push({ ref: parsed.data.ref, body: parsed.data, fieldPrefix: `${prefix}.` });
+    chunk.push(writeItem(parsed.data.ref, parsed.data, prefix));
   };
   // The stream is read only as fast as chunks are asked for, so a client sending faster
   // than the database stores waits on TCP rather than filling this process's memory.

@@ -5,8 +5,8 @@ import { formatRef, type Ref } from '../domain/model.js';
 import type { FieldChange } from '../repositories/history-repository.js';
 import type { OutboxEntry } from '../repositories/outbox-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
-import { sameValue } from './asset-diff.js';
-import type { AssetService } from './asset-service.js';
+import { sameValue } from './assets/asset-diff.js';
+import type { AssetService } from './assets/asset-service.js';
 import type { ConsumerItem, LineageService } from './lineage-service.js';
 import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from './graph-retry.js';
 

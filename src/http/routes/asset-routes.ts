@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Container } from '../../container.js';
+import { writeItem } from '../../services/assets/asset-service.js';
 import {
   assetListResponseSchema,
   assetResponseSchema,
@@ -118,7 +119,7 @@ export const assetRoutes =
       },
       async (request) => {
         const results = await c.assets.batch(
-          request.body.assets.map(({ ref, ...body }, index) => ({ ref, body, fieldPrefix: `assets[${index}].` })),
+          request.body.assets.map(({ ref, ...body }, index) => writeItem(ref, body, `assets[${index}]`)),
           actorOf(request),
         );
         return batchAnswer(results);

@@ -3,6 +3,7 @@ import type { Container } from '../../container.js';
 import { findingsQuerySchema, findingsResponseSchema } from '../../contracts/findings.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
 import { errorResponseSchema } from '../schemas.js';
+import { restFinding } from '../hints.js';
 
 export const findingsRoutes =
   (c: Container): FastifyPluginAsyncZod =>
@@ -22,7 +23,8 @@ export const findingsRoutes =
       },
       async (request) => {
         const { type, severity, asset, owner, limit, cursor } = request.query;
-        return withEncodedCursor(await c.findings.list({ types: type, severities: severity, asset, owner, limit, after: cursor }));
+        const page = await c.findings.list({ types: type, severities: severity, asset, owner, limit, after: cursor });
+        return withEncodedCursor({ ...page, items: page.items.map(restFinding) });
       },
     );
   };

@@ -1,18 +1,22 @@
+import type { Hint } from '../../domain/errors.js';
 import type { Finding } from '../../domain/finding.js';
 import type { FindingRecord, RuleContext } from './finding-rules.js';
 
 const list = (items: readonly (string | number)[]): string =>
   items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 
-const pathOf = (ref: string): string => ref.replace(':', '/');
-
-/** Puts a finding into words: a plain message and a concrete fix. */
+/**
+ * Puts a finding into words: a plain message and a concrete fix. A fix that is one
+ * operation of the catalog names it in words, last, and carries it as a hint, which each
+ * adapter spells in its own terms (REST attaches the request to the fix).
+ */
 export function describe(record: FindingRecord, { index, table, epsilon }: RuleContext): Finding {
   const assets = record.ids.map((id) => index.refOf(id));
   const [a, b, c] = assets;
   const args = record.args ?? [];
   let message: string;
   let fix: string;
+  let hint: Hint | undefined;
   switch (record.type) {
     case 'feedback_loop': {
       const size = Number(args[0]);
@@ -51,9 +55,8 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
     }
     case 'undeclared_consumer':
       message = `${record.identity} read ${a} ${args[0]} time${args[0] === 1 ? '' : 's'} (last ${args[1]}) without a declared dependency on it.`;
-      fix =
-        `Register ${record.identity} as a consumer with a direct dependency on ${a} ` +
-        `(PUT /v1/assets/consumer/${record.identity} with dependsOn: ["${a}"]), or stop it reading ${a}.`;
+      fix = `Stop ${record.identity} reading ${a}, or register it as a consumer with a direct dependency on ${a}.`;
+      hint = { operation: 'upsert', ref: `consumer:${record.identity}`, dependsOn: [a] };
       break;
     case 'unpinned_volatile':
       message = `${a} depends on the volatile source ${b} without a pinned version: any change to ${b} reaches ${a} unannounced.`;
@@ -61,7 +64,8 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
       break;
     case 'unused':
       message = `${a} is in production but nothing depends on it.`;
-      fix = `Delete ${a} (DELETE /v1/assets/${pathOf(a)}) or mark it retired; if something does use it, register that dependency.`;
+      fix = `If something does use ${a}, register that dependency; otherwise mark it retired, or delete it.`;
+      hint = { operation: 'delete', ref: a };
       break;
     case 'legacy_feature':
       message = `${a} depends both on ${b} and on ${c}, which replaces it.`;
@@ -85,8 +89,11 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
       break;
     case 'missing_annotations':
       message = `${a} is in production but has no ${list(args)}.`;
-      fix = `Add ${list(args)} to ${a} (PUT /v1/assets/${pathOf(a)}).`;
+      fix = `Add ${list(args)} to ${a}.`;
+      hint = { operation: 'upsert', ref: a };
       break;
   }
-  return { type: record.type, severity: record.severity, assets, message, fix };
+  const finding: Finding = { type: record.type, severity: record.severity, assets, message, fix };
+  if (hint) finding.hint = hint;
+  return finding;
 }

@@ -1,6 +1,6 @@
-import type { Warning } from '../domain/asset.js';
-import { isPastSunset, todayUtc } from '../domain/deprecation.js';
-import type { Lifecycle } from '../domain/model.js';
+import type { Warning } from '../../domain/asset.js';
+import { isPastSunset, todayUtc } from '../../domain/deprecation.js';
+import type { Lifecycle } from '../../domain/model.js';
 
 /** What a warning needs to know of a deprecated dependency. */
 export interface DeprecatedDependency {
