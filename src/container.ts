@@ -58,21 +58,21 @@ export async function createContainer(
     throw error;
   }
   const uow = new UnitOfWork(db, config.writeLockTimeoutMs);
-  const graph = new GraphSync(db.prisma, uow.read.graph);
+  const graph = new GraphSync(uow.read.graph);
   const lineage = new LineageService(graph, uow);
   const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
-  const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs });
+  const outboxWorker = new OutboxWorker(uow.autocommit.outbox, { backoffMs: config.webhookBackoffMs });
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow);
   outboxWorker.start();
-  const reads = new ReadBuffer((rows) => uow.read.usage.add(rows));
+  const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows));
   const usage = new UsageService(uow, reads);
   lineage.setUndeclaredReaders(usage);
   const apiKeys = new ApiKeyService(uow);
-  const access = new AccessService(new AccessRepository(db.query), reads, config);
-  const findings = new FindingsService(graph, uow, db.prisma, { importanceEpsilon: config.importanceEpsilon });
+  const access = new AccessService(new AccessRepository(db), reads, config);
+  const findings = new FindingsService(graph, uow, { importanceEpsilon: config.importanceEpsilon });
   findings.setUndeclaredReads({
     all: () => usage.allUndeclared(),
     forAsset: (ref) => {

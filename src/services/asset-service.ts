@@ -1,16 +1,16 @@
 import { kindRuleIssues, type AssetBody, type DependencySpecInput } from '../domain/asset-schemas.js';
 import { toView, type Annotations, type Asset, type AssetView, type DependencyEdge, type Warning } from '../domain/asset.js';
-import { isPastSunset, todayUtc } from '../domain/deprecation.js';
+import { isDeprecated, isPastSunset, todayUtc } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, isDependable, type Kind, type Lifecycle, type Ref } from '../domain/model.js';
 import type { AssetListQuery, AssetWrite, EdgeWrite, ResolvedRef } from '../repositories/asset-repository.js';
 import type { AssetWriter } from '../repositories/asset-writer.js';
-import type { CreatedFields, FieldChange, HistoryEntry } from '../repositories/history-repository.js';
+import type { CreatedFields, FieldChange, HistoryEntry } from '../domain/history.js';
 import type { UnitOfWork } from '../repositories/store.js';
 import { createdFields, diffAsset } from './asset-diff.js';
 import type { ClosureIndex } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
-import type { NodeState } from '../repositories/graph-repository.js';
+import type { NodeState } from '../graph/node-state.js';
 import { dependsOnDeprecated, newDependencyOnDeprecated, type DeprecatedDependency } from './deprecation-warnings.js';
 import type { LineageService, ImpactReport } from './lineage-service.js';
 import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from './graph-retry.js';
@@ -112,7 +112,6 @@ function edgesOf(item: WriteItem): ParsedEdge[] {
 }
 
 const dependencyField = (item: WriteItem, j: number) => `${item.fieldPrefix}dependsOn[${j}]`;
-const isRetiring = (lifecycle: Lifecycle) => lifecycle === 'deprecated' || lifecycle === 'retired';
 
 const byRef = (a: { ref: string }, b: { ref: string }) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
 
@@ -215,13 +214,13 @@ class WriteRun {
   /** Details of a deprecated or retired dependency stored before this run (`flagged`) or planned by it. */
   retiringDependency(key: string, flagged: Map<string, ResolvedRef>): ResolvedRef | undefined {
     const r = this.planned.has(key) ? this.retiring.get(key) : flagged.get(key);
-    return r && isRetiring(r.lifecycle) ? r : undefined;
+    return r && isDeprecated(r.lifecycle) ? r : undefined;
   }
 
   plannedChunk(plans: Plan[]): void {
     for (const plan of plans) {
       this.planned.set(plan.key, plan.id);
-      if (isRetiring(plan.annotations.lifecycle))
+      if (isDeprecated(plan.annotations.lifecycle))
         this.retiring.set(plan.key, {
           id: plan.id,
           kind: plan.item.ref.kind,
@@ -526,7 +525,7 @@ export class AssetService {
         kind: w.record.kind,
         name: w.record.name,
         owner: w.record.owner,
-        deprecated: isRetiring(w.record.lifecycle) || w.deprecated,
+        deprecated: isDeprecated(w.record.lifecycle, w.deprecated),
         dependsOn: w.edges.map((e) => e.dependencyId),
       };
       nodes.set(w.id, node);
@@ -608,7 +607,7 @@ export class AssetService {
     return items.flatMap((item) => {
       const before = existing.get(formatRef(item.ref));
       const lifecycle = item.body.lifecycle;
-      if (!before?.deprecation || !lifecycle || lifecycle === 'deprecated' || lifecycle === 'retired') return [];
+      if (!before?.deprecation || !lifecycle || isDeprecated(lifecycle)) return [];
       return [
         {
           in: 'body' as const,
@@ -660,7 +659,7 @@ export class AssetService {
         const checked = (): CheckedEdge => ({ dependent: keys[i], edge, field: dependencyField(item, j) });
         if (inBatch.has(edge.key)) {
           const before = existing.get(edge.key);
-          if (before && (isRetiring(before.lifecycle) || before.deprecation)) edges.push(checked());
+          if (before && isDeprecated(before.lifecycle, before.deprecation !== null)) edges.push(checked());
           return;
         }
         if (!isDependable(edge.ref.kind)) return; // shapeIssues has said so

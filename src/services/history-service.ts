@@ -1,6 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
-import type { HistoryRecord } from '../repositories/history-repository.js';
+import type { HistoryRecord } from '../domain/history.js';
 import type { UnitOfWork } from '../repositories/store.js';
 
 export interface HistoryPage {

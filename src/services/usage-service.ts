@@ -86,7 +86,7 @@ export class UsageService implements UndeclaredReadersSource {
         if (at > pair.lastSeen) pair.lastSeen = at;
       }
     }
-    await this.uow.read.usage.add([...pairs.values()]);
+    await this.uow.autocommit.usage.add([...pairs.values()]);
     return { events: events.length, reads, pairs: pairs.size };
   }
 
