@@ -344,7 +344,7 @@ export class AssetRepository {
    * caller names its dependents, as the table has no index by dependency.
    */
   async delete(id: number, dependents: readonly number[]): Promise<void> {
-    // Two halves, each answered by the primary key's (dependent_id, dependency_id) order.
+    // Both arms of the OR lead with dependent_id: the primary key answers each.
     await this.db.query(
       `DELETE FROM dependencies
         WHERE dependent_id = $1 OR (dependent_id = ANY($2::int[]) AND dependency_id = $1)`,
