@@ -78,20 +78,20 @@ export async function createContainer(config: Config, options: ContainerOptions)
     throw error;
   }
   const uow = new UnitOfWork(db, config.writeLockTimeoutMs);
-  const graph = new GraphSync(db.prisma, uow.read.graph);
-  const reads = new ReadBuffer((rows) => uow.read.usage.add(rows), log);
+  const graph = new GraphSync(uow.read.graph);
+  const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows), log);
   const undeclared = new UndeclaredReads(uow, reads);
   const lineage = new LineageService(graph, uow, undeclared);
   const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
-  const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs }, log);
+  const outboxWorker = new OutboxWorker(uow.autocommit.outbox, { backoffMs: config.webhookBackoffMs }, log);
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow);
   const usage = new UsageService(uow, reads);
   const apiKeys = new ApiKeyService(uow);
-  const access = new AccessService(new AccessRepository(db.query), reads, config);
-  const findings = new FindingsService(graph, uow, db.prisma, options.findingsReads ?? undeclared, {
+  const access = new AccessService(new AccessRepository(db), reads, config);
+  const findings = new FindingsService(graph, uow, options.findingsReads ?? undeclared, {
     importanceEpsilon: config.importanceEpsilon,
   });
 

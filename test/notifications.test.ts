@@ -208,7 +208,7 @@ describe('the outbox across a restart', () => {
     try {
       // Replace the app's worker by one with millisecond waits and a short timeout.
       await t.container.outboxWorker.stop();
-      const worker = new OutboxWorker(new OutboxRepository(t.container.db.prisma), {
+      const worker = new OutboxWorker(new OutboxRepository(t.container.db, t.container.db), {
         backoffMs: 1,
         maxBackoffMs: 4,
         maxAttempts: 10,

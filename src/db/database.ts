@@ -46,27 +46,35 @@ export interface ScriptSession {
 }
 
 /**
- * Runs one parameterised statement on the pool; rows come back as the driver types them.
+ * Runs one parameterised statement; rows come back as the driver types them. The one way
+ * every repository runs SQL, on the pool or inside a transaction, on either flavour.
  * A `name` makes it a prepared statement on each connection, planned once rather than
  * on every run: worth it for a statement run thousands of times a second.
  */
-export type SqlRunner = <T = Record<string, unknown>>(sql: string, params: unknown[], name?: string) => Promise<T[]>;
+export type SqlRunner = <T = Record<string, unknown>>(sql: string, params?: unknown[], name?: string) => Promise<T[]>;
+
+export interface TransactionOptions {
+  /** `repeatable read` for a read of several statements that must see one snapshot. */
+  isolation?: 'read committed' | 'repeatable read';
+  readOnly?: boolean;
+}
 
 export interface Database {
+  /** Prisma's typed client on the same pool (or PGlite): typed reads and simple writes, never in a transaction. */
   readonly prisma: PrismaClient;
   /**
-   * The driver itself, for statements on serving paths: it shares Prisma's pool but
-   * skips Prisma's query engine, which costs about five times the statement itself.
+   * The driver itself, on the pool: every SQL statement outside a transaction. It skips
+   * Prisma's query engine, which costs about five times the statement itself.
    */
   readonly query: SqlRunner;
   /** `postgres` for a server given by DATABASE_URL, `embedded` for PGlite. */
   readonly flavour: 'postgres' | 'embedded';
   /**
-   * Runs `work` in one transaction on one connection, on the driver directly: the asset
-   * write path, whose statements carry thousands of rows and would spend as long again in
-   * Prisma's query engine. A throw rolls it back.
+   * The one transaction path: runs `work` in one transaction on one connection of the
+   * driver; a throw rolls it back. Statements are sent in the order they are issued, each
+   * as soon as the one before completes, whether or not the caller awaited it.
    */
-  transaction<T>(work: (query: SqlRunner) => Promise<T>): Promise<T>;
+  transaction<T>(work: (query: SqlRunner) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** A dedicated session for migrations; release it when done. */
   session(): Promise<ScriptSession>;
   close(): Promise<void>;
@@ -76,7 +84,7 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   poolSize?: number;
-  /** Called with every SQL statement Prisma sends: lets a test count queries. */
+  /** Called with every SQL statement sent, by the driver or by Prisma: lets a test count queries. */
   onQuery?: (sql: string) => void;
 }
 
@@ -95,6 +103,40 @@ function newClient(adapter: Adapter, onQuery?: (sql: string) => void): PrismaCli
   return prisma;
 }
 
+type Send = (text: string, values: unknown[] | undefined) => Promise<unknown[]>;
+
+/** Wraps `send` so that every statement is reported to `onQuery` first, when it is given. */
+const reported = (send: Send, onQuery?: (sql: string) => void): Send =>
+  onQuery
+    ? (text, values) => {
+        onQuery(text);
+        return send(text, values);
+      }
+    : send;
+
+/**
+ * A transaction's runner: statements are chained, not awaited one by one, so a statement
+ * queued behind another is sent as soon as that one completes, without waiting for this
+ * process's event loop in between (under a read load, each such wait is a wait behind
+ * other requests). An import queues the read of its next chunk this way, and a write
+ * queues the graph lock ahead of its first statement. After a failed statement the rest
+ * fail too, unsent, as PostgreSQL would refuse them. `tail` settles once all are done.
+ */
+function chained(send: Send): { run: SqlRunner; tail: () => Promise<unknown> } {
+  let tail: Promise<unknown> = Promise.resolve();
+  const run = <T>(text: string, values?: unknown[]): Promise<T[]> => {
+    const result = tail.then(() => send(text, values));
+    tail = result;
+    return result as Promise<T[]>;
+  };
+  return { run: run, tail: () => tail };
+}
+
+const beginStatement = (options: TransactionOptions = {}) =>
+  [options.isolation && `ISOLATION LEVEL ${options.isolation.toUpperCase()}`, options.readOnly && 'READ ONLY']
+    .filter(Boolean)
+    .join(', ');
+
 function openServer(connectionString: string, max: number, onQuery?: (sql: string) => void): Database {
   // JIT compilation pays off for long analytic queries; for this service's short ones it
   // only adds hundreds of milliseconds whenever a stale estimate looks expensive.
@@ -106,11 +148,15 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
   // discarded by the pool and replaced on next use; unheard, the event would end the process.
   pool.on('error', () => {});
   const prisma = newClient(new PrismaPg(pool), onQuery);
+  const poolQuery = async <T>(text: string, values?: unknown[], name?: string) => {
+    onQuery?.(text);
+    return (await pool.query({ text, values, name })).rows as T[];
+  };
   return {
     prisma,
-    query: async <T>(text: string, values: unknown[], name?: string) => (await pool.query({ text, values, name })).rows as T[],
+    query: poolQuery,
     flavour: 'postgres',
-    async transaction(work) {
+    async transaction(work, options) {
       const client = await pool.connect();
       // A checked-out client is not the pool's to watch: if the server drops it mid-
       // transaction (a restart, pg_terminate_backend), the 'error' event must have a
@@ -121,27 +167,15 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
         broken = true;
       };
       client.on('error', onError);
-      // Statements are chained, not awaited one by one: a statement queued behind another
-      // is sent as soon as that one completes, without waiting for this process's event
-      // loop in between (under a read load, each such wait is a wait behind other
-      // requests). An import queues the read of its next chunk this way. After a failed
-      // statement the rest fail too, unsent, as PostgreSQL would refuse them.
-      let tail: Promise<unknown> = Promise.resolve();
-      const run = <T>(text: string, values?: unknown[]): Promise<T[]> => {
-        const result = tail.then(() => client.query({ text, values }));
-        tail = result;
-        return result.then((r) => r.rows as T[]);
-      };
+      const { run, tail } = chained(reported(async (text, values) => (await client.query<Record<string, unknown>>({ text, values })).rows, onQuery));
       try {
-        void run('BEGIN').catch(() => {});
-        const result = await work((text, values) => {
-          onQuery?.(text);
-          return run(text, values);
-        });
+        const modes = beginStatement(options);
+        void run(modes ? `BEGIN ${modes}` : 'BEGIN').catch(() => {});
+        const result = await work(run);
         await run('COMMIT');
         return result;
       } catch (error) {
-        await tail.catch(() => {});
+        await tail().catch(() => {});
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
@@ -182,15 +216,25 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
   const prisma = newClient(new PrismaPGlite(lite), onQuery);
   return {
     prisma,
-    query: async <T>(sql: string, params: unknown[]) => (await lite.query<T>(sql, params)).rows,
+    query: (async <T>(sql: string, params?: unknown[]) => {
+      onQuery?.(sql);
+      return (await lite.query<T>(sql, params)).rows;
+    }),
     flavour: 'embedded',
-    transaction: (work) =>
-      lite.transaction((tx) =>
-        work(async (sql, params) => {
-          onQuery?.(sql);
-          return (await tx.query(sql, params)).rows as never[];
-        }),
-      ),
+    // PGlite has one connection: a transaction holds it, and statements outside it
+    // (on `query`, or Prisma's) wait until it ends.
+    transaction: (work, options) =>
+      lite.transaction(async (tx) => {
+        const { run, tail } = chained(reported(async (sql, params) => (await tx.query(sql, params)).rows, onQuery));
+        const modes = beginStatement(options);
+        if (modes) void run(`SET TRANSACTION ${modes}`).catch(() => {});
+        try {
+          return await work(run);
+        } finally {
+          // PGlite rolls back on a throw, once nothing of this transaction is still running.
+          await tail().catch(() => {});
+        }
+      }),
     async session() {
       await lite.waitReady;
       return {

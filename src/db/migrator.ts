@@ -3,6 +3,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ScriptSession } from './database.js';
 
+// Our own runner rather than Postgrator, which would run on PGlite too: see the
+// migrations row of docs/architecture.md for what it lacks (one transaction, a lock).
+
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 /** Any constant works; it only has to be the same in every process. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { refSchema } from './model.js';
+import { refSchema, type Lifecycle } from './model.js';
 
 /** Today as an ISO date in UTC: sunsets are whole days, compared as YYYY-MM-DD strings. */
 export const todayUtc = (now = new Date()): string => now.toISOString().slice(0, 10);
@@ -7,6 +7,27 @@ export const todayUtc = (now = new Date()): string => now.toISOString().slice(0,
 /** A sunset has passed once its day is over: on the sunset day itself it still holds. */
 export const isPastSunset = (sunsetAt: string | null, today = todayUtc()): boolean =>
   sunsetAt !== null && sunsetAt < today;
+
+/** The lifecycles that by themselves make an asset deprecated. */
+const DEPRECATED_LIFECYCLES: readonly Lifecycle[] = ['deprecated', 'retired'];
+
+/**
+ * What "deprecated" means everywhere (read-time warnings, the closure index's flag, access
+ * checks, findings, write rules): the lifecycle says deprecated or retired, or a deprecation
+ * is recorded (`recorded`: a PUT may set another lifecycle and keeps the record).
+ * `deprecatedSql` is the same rule for SQL; test/deprecated-rule.test.ts holds them equal.
+ */
+export const isDeprecated = (lifecycle: Lifecycle, recorded = false): boolean =>
+  recorded || DEPRECATED_LIFECYCLES.includes(lifecycle);
+
+/**
+ * isDeprecated as a SQL condition on the `assets` row named `alias`. A recorded deprecation
+ * always has `deprecated_at` (see AssetRepository.setDeprecation). The partial index
+ * assets_deprecated_idx (migrations/003) has this predicate, so that reads of the few
+ * deprecated assets among many ids are index probes: change both together.
+ */
+export const deprecatedSql = (alias = 'a'): string =>
+  `(${alias}.lifecycle IN (${DEPRECATED_LIFECYCLES.map((l) => `'${l}'`).join(', ')}) OR ${alias}.deprecated_at IS NOT NULL)`;
 
 const isoDateSchema = z.iso.date({ error: 'must be a date written YYYY-MM-DD' });
 

@@ -1,5 +1,5 @@
 import { KINDS, type Kind } from '../domain/model.js';
-import type { NodeState } from '../repositories/graph-repository.js';
+import type { NodeState } from './node-state.js';
 
 export type Direction = 'upstream' | 'downstream';
 

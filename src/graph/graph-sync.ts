@@ -1,8 +1,7 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { CATCH_UP_CHUNK, type GraphRepository, type NodeState } from '../repositories/graph-repository.js';
-import { GraphRepository as Graph } from '../repositories/graph-repository.js';
+import { CATCH_UP_CHUNK, type GraphRepository } from '../repositories/graph-repository.js';
 import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../heap.js';
 import { ClosureIndex } from './closure-index.js';
+import type { NodeState } from './node-state.js';
 
 export interface GraphSyncStats {
   assets: number;
@@ -27,16 +26,13 @@ export class GraphSync {
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly log: GraphRepository,
-  ) {}
+  constructor(private readonly log: Pick<GraphRepository, 'snapshot' | 'changesSince'>) {}
 
   /** Loads the snapshot once; later calls wait for the same load, or retry a failed one. */
   start(): Promise<void> {
     this.loaded ??= (async () => {
       const started = performance.now();
-      this.appliedSeq = await Graph.snapshot(this.prisma, (nodes) => {
+      this.appliedSeq = await this.log.snapshot((nodes) => {
         for (const node of nodes) this.index.apply(node);
       });
       this.loadMs = performance.now() - started;

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
-import type { SqlRunner } from '../db/database.js';
+import { deprecatedSql } from '../domain/deprecation.js';
 import type { AccessPolicy, Ref } from '../domain/model.js';
+import type { Scope } from './scope.js';
 
 /** Everything one access decision needs. */
 export interface AccessInputs {
@@ -45,7 +46,7 @@ interface RawInputs {
 // names its consumer; without one, the consumer is looked up by name.
 const INPUTS = `
 SELECT r.ord, a.id AS asset_id, a.access_policy, a.sunset_at::text AS sunset_at,
-       a.sunset_at < current_date AS past_sunset, a.deprecation_reason IS NOT NULL AS deprecated, a.replaced_by,
+       a.sunset_at < current_date AS past_sunset, ${deprecatedSql('a')} AS deprecated, a.replaced_by,
        k.id AS key_id, k.revoked_at IS NOT NULL AS key_revoked, c.id AS consumer_id, c.name AS consumer_name,
        EXISTS (SELECT 1 FROM dependencies d WHERE d.dependent_id = c.id AND d.dependency_id = a.id) AS declared
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(kind, name, consumer, key_hash, ord)
@@ -78,15 +79,15 @@ const MAX_IN_FLIGHT = 4;
  * every answer reflects the database as of a statement that started after its check
  * arrived). At most MAX_IN_FLIGHT statements run at once; checks arriving meanwhile
  * gather into the next one, so under load a round trip answers many checks, and when
- * idle a check goes out at once. It runs on the driver directly (see Database.query)
- * and never inside a write transaction, so it is not part of Store.
+ * idle a check goes out at once. It runs on the pool only, never inside a write
+ * transaction, so it is not part of Store.
  */
 export class AccessRepository {
   private readonly loader: DataLoader<AccessLookup, AccessInputs>;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(query: SqlRunner) {
+  constructor({ query }: Scope) {
     this.loader = new DataLoader(
       async (lookups) => {
         try {

@@ -1,18 +1,42 @@
 import type { Annotations, Asset, Deprecation } from '../domain/asset.js';
+import { deprecatedSql } from '../domain/deprecation.js';
+import type { CreatedFields, FieldChange } from '../domain/history.js';
 import { formatRef, type AccessPolicy, type Kind, type Lifecycle, type Ref, type ValueType } from '../domain/model.js';
 import type { Sla } from '../domain/asset-schemas.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { DbClient } from './db-client.js';
-import type { CreatedFields, FieldChange } from './history-repository.js';
+import type { Pool, Scope } from './scope.js';
 
-const withDependencies = {
+/** One asset with its dependencies, as assetRowsFrom selects it. */
+export interface AssetRow {
+  id: number;
+  kind: string;
+  name: string;
+  owner: string;
+  description: string | null;
+  lifecycle: string;
+  tags: string[];
+  platforms: string[] | null;
+  domains: string[] | null;
+  valueType: string | null;
+  stability: string | null;
+  accessPolicy: string | null;
+  contact: string | null;
+  sla: unknown;
+  metadata: unknown;
+  deprecationReason: string | null;
+  replacedBy: string | null;
+  sunsetAt: string | null;
+  deprecatedAt: Date | string | null;
+  revision: number;
+  createdAt: Date | string;
+  updatedAt: Date | string;
   dependsOn: {
-    include: { dependency: { select: { kind: true, name: true } } },
-    orderBy: { dependencyId: 'asc' },
-  },
-} satisfies Prisma.AssetInclude;
-
-export type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies }>;
+    pinnedVersion: string | null;
+    importance: number | null;
+    note: string | null;
+    dependency: { kind: string; name: string };
+  }[];
+}
 
 /**
  * The assets named by $1 (kinds) and $2 (names), one index probe per ref. LIMIT 1 keeps
@@ -22,6 +46,10 @@ export type AssetRow = Prisma.AssetGetPayload<{ include: typeof withDependencies
 const byRefs = (kinds: number, names: number) => `unnest($${kinds}::text[], $${names}::text[]) AS r(kind, name)
   CROSS JOIN LATERAL (SELECT * FROM assets WHERE kind = r.kind AND name = r.name LIMIT 1) AS a`;
 const BY_REFS = byRefs(1, 2);
+
+/** The assets whose ids are $param, one primary-key probe each, in the order given (`r.ord`). */
+export const byIds = (param: number) => `unnest($${param}::int[]) WITH ORDINALITY AS r(id, ord)
+  CROSS JOIN LATERAL (SELECT * FROM assets WHERE id = r.id LIMIT 1) AS a`;
 
 export const RESOLVED_COLUMNS = `a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason, a.replaced_by, a.sunset_at::text AS sunset_at`;
 
@@ -46,14 +74,15 @@ export const toResolved = (row: ResolvedRow): ResolvedRef => ({
 });
 
 /**
- * The same row shape as `withDependencies` gives, in one raw statement: the write path
- * and single reads use it to avoid the extra round trips of a nested include.
+ * Assets with their dependencies (AssetRow), in one statement: every read of whole assets
+ * uses it, the write path's included. `dependencies` has no foreign keys (see
+ * migrations/001), so there is no relation for Prisma to include.
  */
 export const assetRowsFrom = (from: string) => `
   SELECT a.id, a.kind, a.name, a.owner, a.description, a.lifecycle, a.tags, a.platforms, a.domains,
          a.value_type AS "valueType", a.stability, a.access_policy AS "accessPolicy", a.contact, a.sla,
          a.metadata, a.deprecation_reason AS "deprecationReason", a.replaced_by AS "replacedBy",
-         a.sunset_at AS "sunsetAt", a.deprecated_at AS "deprecatedAt", a.revision,
+         a.sunset_at::text AS "sunsetAt", a.deprecated_at AS "deprecatedAt", a.revision,
          a.created_at AS "createdAt", a.updated_at AS "updatedAt",
          COALESCE((SELECT jsonb_agg(jsonb_build_object(
                     'pinnedVersion', d.pinned_version, 'importance', d.importance, 'note', d.note,
@@ -64,9 +93,7 @@ export const assetRowsFrom = (from: string) => `
     FROM ${from}`;
 
 const orNullList = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? list : null);
-// Raw statements and model queries may hand back a Date or its text; accept both.
-const isoDate = (date: Date | string | null): string | null =>
-  date === null ? null : typeof date === 'string' ? date.slice(0, 10) : date.toISOString().slice(0, 10);
+// A row read as JSON (the write path's) holds times as text, one read by the driver as Dates.
 export const isoTime = (time: Date | string): string => new Date(time).toISOString();
 
 export function toAsset(row: AssetRow): Asset {
@@ -75,7 +102,7 @@ export function toAsset(row: AssetRow): Asset {
       ? {
           reason: row.deprecationReason,
           replacedBy: row.replacedBy,
-          sunsetAt: isoDate(row.sunsetAt),
+          sunsetAt: row.sunsetAt,
           deprecatedAt: isoTime(row.deprecatedAt),
         }
       : null;
@@ -94,7 +121,7 @@ export function toAsset(row: AssetRow): Asset {
     stability: row.stability as Annotations['stability'],
     accessPolicy: row.accessPolicy as AccessPolicy | null,
     contact: row.contact,
-    sla: (row.sla ?? null) as Sla | null,
+    sla: (row.sla ?? null),
     metadata: (row.metadata ?? {}) as Record<string, unknown>,
     dependsOn: row.dependsOn
       .map((edge) => ({
@@ -185,7 +212,10 @@ export interface ConsumerContact {
 
 /** Persistence of assets and their dependency edges. */
 export class AssetRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: Scope,
+    private readonly pool: Pick<Pool, 'prisma'>,
+  ) {}
 
   async findByRef(ref: Ref): Promise<Asset | null> {
     const [asset] = await this.findByRefs([ref]);
@@ -195,25 +225,24 @@ export class AssetRepository {
   /** The stored assets among `refs`, with their dependencies, in one statement. */
   async findByRefs(refs: Ref[]): Promise<Asset[]> {
     if (refs.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<AssetRow[]>(
-      assetRowsFrom(BY_REFS),
-      refs.map((r) => r.kind),
-      refs.map((r) => r.name),
-    );
+    const rows = await this.db.query<AssetRow>(assetRowsFrom(BY_REFS), [refs.map((r) => r.kind), refs.map((r) => r.name)]);
     return rows.map(toAsset);
   }
 
   /** Resolves refs to ids in one statement; refs that do not exist are simply absent. */
   async resolve(refs: Ref[]): Promise<ResolvedRef[]> {
     if (refs.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<ResolvedRow[]>(
-      `SELECT ${RESOLVED_COLUMNS} FROM ${BY_REFS}`,
+    const rows = await this.db.query<ResolvedRow>(`SELECT ${RESOLVED_COLUMNS} FROM ${BY_REFS}`, [
       refs.map((r) => r.kind),
       refs.map((r) => r.name),
-    );
+    ]);
     return rows.map(toResolved);
   }
 
+  /**
+   * A page of assets in (kind, name) order. Prisma builds the filtered, keyset-paged query
+   * (its typed filters are what it is here for); the page's rows come in one statement.
+   */
   async list(query: AssetListQuery): Promise<Asset[]> {
     const where: Prisma.AssetWhereInput = {};
     if (query.kinds) where.kind = { in: [...query.kinds] };
@@ -229,41 +258,47 @@ export class AssetRepository {
       const { kind, name } = query.after;
       where.AND = [{ OR: [{ kind: { gt: kind } }, { kind, name: { gt: name } }] }];
     }
-    const rows = await this.db.asset.findMany({
+    const page = await this.pool.prisma.asset.findMany({
       where,
       orderBy: [{ kind: 'asc' }, { name: 'asc' }],
       take: query.limit,
-      include: withDependencies,
+      select: { id: true },
     });
-    return rows.map(toAsset);
+    return this.findByIds(page.map((row) => row.id));
   }
 
-  /** The assets with these ids, with their dependencies. */
+  /** The assets with these ids, with their dependencies, in the order of `ids`. */
   async findByIds(ids: readonly number[]): Promise<Asset[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.asset.findMany({ where: { id: { in: [...ids] } }, include: withDependencies });
+    const rows = await this.db.query<AssetRow>(`${assetRowsFrom(byIds(1))} ORDER BY r.ord`, [[...ids]]);
     return rows.map(toAsset);
   }
 
   /** Bumps the revision of assets changed as a side effect (e.g. losing an edge). */
   async touch(ids: number[]): Promise<WrittenAsset[]> {
     if (ids.length === 0) return [];
-    return this.db.$queryRawUnsafe<WrittenAsset[]>(
+    return this.db.query<WrittenAsset>(
       `UPDATE assets SET revision = revision + 1, updated_at = now()
         WHERE id = ANY($1::int[]) RETURNING id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt"`,
-      ids,
+      [ids],
     );
   }
 
   /** Which of `ids` are deprecated or retired, with what readers are told about them. */
   async deprecatedAmong(ids: number[]): Promise<DeprecatedAsset[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<
-      { id: number; kind: Kind; name: string; lifecycle: Lifecycle; reason: string | null; replaced_by: string | null; sunset_at: string | null }[]
-    >(
-      `SELECT id, kind, name, lifecycle, deprecation_reason AS reason, replaced_by, sunset_at::text AS sunset_at
-         FROM assets WHERE id = ANY($1::int[]) AND (deprecated_at IS NOT NULL OR lifecycle IN ('deprecated', 'retired'))`,
-      ids,
+    const rows = await this.db.query<{
+      id: number;
+      kind: Kind;
+      name: string;
+      lifecycle: Lifecycle;
+      reason: string | null;
+      replaced_by: string | null;
+      sunset_at: string | null;
+    }>(
+      `SELECT a.id, a.kind, a.name, a.lifecycle, a.deprecation_reason AS reason, a.replaced_by, a.sunset_at::text AS sunset_at
+         FROM assets a WHERE a.id = ANY($1::int[]) AND ${deprecatedSql('a')}`,
+      [ids],
     );
     return rows.map((row) => ({
       id: row.id,
@@ -284,22 +319,24 @@ export class AssetRepository {
     lifecycle: Lifecycle,
     deprecation: (Omit<Deprecation, 'deprecatedAt'> & { deprecatedAt: string | null }) | null,
   ): Promise<WrittenAsset & { deprecatedAt: string | null }> {
-    const [row] = await this.db.$queryRawUnsafe<(WrittenAsset & { deprecated_at: Date | null })[]>(
+    const [row] = await this.db.query<WrittenAsset & { deprecated_at: Date | null }>(
       `UPDATE assets
           SET lifecycle = $2, deprecation_reason = $3, replaced_by = $4, sunset_at = $5::date,
               deprecated_at = CASE WHEN $3::text IS NULL THEN NULL ELSE COALESCE($6::timestamptz, now()) END,
               revision = revision + 1, updated_at = now()
         WHERE id = $1
         RETURNING id, kind, name, revision, created_at AS "createdAt", updated_at AS "updatedAt", deprecated_at`,
-      id,
-      lifecycle,
-      deprecation?.reason ?? null,
-      deprecation?.replacedBy ?? null,
-      deprecation?.sunsetAt ?? null,
-      deprecation?.deprecatedAt ?? null,
+      [
+        id,
+        lifecycle,
+        deprecation?.reason ?? null,
+        deprecation?.replacedBy ?? null,
+        deprecation?.sunsetAt ?? null,
+        deprecation?.deprecatedAt ?? null,
+      ],
     );
     const { deprecated_at, ...written } = row;
-    return { ...written, deprecatedAt: deprecated_at ? deprecated_at.toISOString() : null };
+    return { ...written, deprecatedAt: deprecated_at ? isoTime(deprecated_at) : null };
   }
 
   /**
@@ -307,18 +344,21 @@ export class AssetRepository {
    * caller names its dependents, as the table has no index by dependency.
    */
   async delete(id: number, dependents: readonly number[]): Promise<void> {
-    await this.db.dependency.deleteMany({
-      where: { OR: [{ dependentId: id }, { dependentId: { in: [...dependents] }, dependencyId: id }] },
-    });
-    await this.db.asset.delete({ where: { id } });
+    // Both arms of the OR lead with dependent_id: the primary key answers each.
+    await this.db.query(
+      `DELETE FROM dependencies
+        WHERE dependent_id = $1 OR (dependent_id = ANY($2::int[]) AND dependency_id = $1)`,
+      [id, [...dependents]],
+    );
+    await this.db.query('DELETE FROM assets WHERE id = $1', [id]);
   }
 
   /** Contact and SLA of the given consumers. Raw SQL: this sits on the /consumers hot path. */
   async consumerContacts(ids: number[]): Promise<Map<number, ConsumerContact>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.$queryRawUnsafe<{ id: number; contact: string | null; sla: Sla | null }[]>(
+    const rows = await this.db.query<{ id: number; contact: string | null; sla: Sla | null }>(
       'SELECT id, contact, sla FROM assets WHERE id = ANY($1::int[])',
-      ids,
+      [ids],
     );
     return new Map(rows.map((row) => [row.id, { id: row.id, contact: row.contact, sla: row.sla ?? null }]));
   }

@@ -1,18 +1,34 @@
 import type { SqlRunner } from '../db/database.js';
 import type { Asset } from '../domain/asset.js';
-import { changesSince, type NodeState } from './graph-repository.js';
-import { assetRowsFrom, RESOLVED_COLUMNS, toAsset, toResolved, type AssetRow, type AssetWrite, type ResolvedRef, type ResolvedRow } from './asset-repository.js';
+import type { NodeState } from '../graph/node-state.js';
+import { changesSince } from './graph-repository.js';
+import {
+  assetRowsFrom,
+  byIds,
+  RESOLVED_COLUMNS,
+  toAsset,
+  toResolved,
+  type AssetRow,
+  type AssetWrite,
+  type ResolvedRef,
+  type ResolvedRow,
+} from './asset-repository.js';
+import { translated } from './db-errors.js';
 
 /** One key for every graph write: see migrations/001_core.sql on why writes are serialised. */
 const GRAPH_WRITE_LOCK = 0x67726170; // "grap"
 
 /**
- * Takes the graph write lock, waiting at most `timeoutMs` (PostgreSQL then fails the
+ * Takes the graph write lock, waiting at most $1 milliseconds (PostgreSQL then fails the
  * statement with 55P03, which the API answers with 503 BUSY). The FROM runs first, so
  * the timeout is set before the wait starts.
  */
-export const lockStatement = (timeoutMs: number) =>
-  `SELECT pg_advisory_xact_lock(${GRAPH_WRITE_LOCK}) FROM (SELECT set_config('lock_timeout', '${Math.round(timeoutMs)}', true)) AS s`;
+const LOCK = `SELECT pg_advisory_xact_lock(${GRAPH_WRITE_LOCK}) FROM (SELECT set_config('lock_timeout', $1::text, true)) AS s`;
+
+/** Takes the graph write lock on `query`'s transaction (held until it ends); see LOCK. */
+export async function lockGraph(query: SqlRunner, timeoutMs: number): Promise<void> {
+  await query(LOCK, [String(Math.round(timeoutMs))]);
+}
 
 const ESCAPED = /["\\]/;
 const ESCAPES = /["\\]/g;
@@ -48,18 +64,13 @@ const VALUES = `x.owner, x.description, x.lifecycle, x.tags::text[], x.platforms
   x.value_type, x.stability, x.access_policy, x.contact, x.sla::jsonb, x.metadata::jsonb`;
 
 /**
- * The statements of the asset write path, on one transaction of the driver (see
- * Database.transaction). Every statement takes its rows as parallel typed arrays: cheap
- * to send and to unpack at thousands of rows, and free of joins for the planner to get
- * wrong when its statistics lag behind a bulk load.
+ * The statements of the asset write path, on one write transaction (UnitOfWork.writeAssets).
+ * Every statement takes its rows as parallel typed arrays: cheap to send and to unpack at
+ * thousands of rows, and free of joins for the planner to get wrong when its statistics
+ * lag behind a bulk load.
  */
 export class AssetWriter {
   constructor(private readonly query: SqlRunner) {}
-
-  /** Serialises graph writes: log order is commit order (held until the transaction ends). */
-  async lock(timeoutMs: number): Promise<void> {
-    await this.query(lockStatement(timeoutMs), []);
-  }
 
   /** The change log after `seq`, read in this transaction (see GraphSync.freshUnderLock). */
   changesSince(seq: number, limit: number): Promise<NodeState[]> {
@@ -84,7 +95,6 @@ export class AssetWriter {
     // `json`, not `jsonb`: built as text, with no tree to make. One primary-key probe per
     // id, whatever the statistics say right after a bulk load; max(seq) is always read
     // from the end of the log's primary key (EXISTS … seq > $4 was planned as a full scan).
-    const byIds = (param: number) => `unnest($${param}::int[]) AS r(id) CROSS JOIN LATERAL (SELECT * FROM assets WHERE id = r.id LIMIT 1) AS a`;
     const [row] = await this.query<{ existing: AssetRow[]; resolved: ResolvedRow[]; last: number | null; behind: boolean }>(
       `SELECT
          COALESCE((SELECT max(seq) FROM graph_changes) > $4::bigint, false) AS behind,
@@ -129,6 +139,8 @@ export class AssetWriter {
         ),
       );
     }
+    // Under the lock `load` saw that no created asset exists, so a unique violation cannot
+    // happen in a correct run; should one, it is a conflict to report, not an internal error.
     const stored = this.query<{ first_seq: string; at: Date | string }>(
       `WITH created AS (
          INSERT INTO assets (id, kind, name, owner, description, lifecycle, tags, platforms, domains, value_type,
@@ -159,7 +171,9 @@ export class AssetWriter {
         JSON.stringify(writes.map((w) => w.changes)),
       ],
     );
-    const [[row]] = await Promise.all([stored, ...before]);
+    const [[row]] = await translated(Promise.all([stored, ...before]), {
+      unique: 'an asset this write creates already exists; retry the write',
+    });
     return { firstSeq: Number(row.first_seq), at: new Date(row.at).toISOString() };
   }
 

@@ -1,6 +1,6 @@
+import { deprecatedSql } from '../domain/deprecation.js';
 import type { Lifecycle } from '../domain/model.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import type { DbClient } from './db-client.js';
+import type { Pool, Scope } from './scope.js';
 
 /** One asset's annotations as the findings rules need them. */
 export interface AnnotationRow {
@@ -12,7 +12,7 @@ export interface AnnotationRow {
   noDescription: boolean;
   /** Only features and models can lack a valueType. */
   noValueType: boolean;
-  /** A deprecation is recorded (the lifecycle may say so too). */
+  /** Deprecated, by lifecycle or by a recorded deprecation (domain isDeprecated). */
   deprecated: boolean;
   replacedBy: string | null;
   sunsetAt: string | null;
@@ -36,7 +36,7 @@ const COLUMNS = `a.id, a.lifecycle, a.platforms, a.domains,
   a.stability = 'volatile' AS volatile,
   coalesce(btrim(a.description), '') = '' AS no_description,
   a.kind IN ('feature', 'model') AND a.value_type IS NULL AS no_value_type,
-  a.deprecation_reason IS NOT NULL AS deprecated,
+  ${deprecatedSql('a')} AS deprecated,
   a.replaced_by, a.sunset_at::text AS sunset_at`;
 
 const toRow = (r: Row): AnnotationRow => ({
@@ -85,43 +85,41 @@ const CHUNK = 50_000;
 
 /** The reads behind the findings: annotations in bulk or around one asset, and notable edges. */
 export class FindingsRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: Scope,
+    private readonly pool: Pick<Pool, 'snapshot'>,
+  ) {}
 
   /**
    * Streams every asset's annotations in id order, in chunks, from one snapshot. Each
    * chunk comes back as one JSON text: parsing that natively is several times faster
    * than having the driver map a million rows column by column.
    */
-  static async streamAnnotations(prisma: PrismaClient, onChunk: (rows: AnnotationRow[]) => void): Promise<void> {
-    await prisma.$transaction(
-      async (tx) => {
-        let after = 0;
-        for (;;) {
-          const [{ chunk }] = await tx.$queryRawUnsafe<{ chunk: string | null }[]>(
-            `SELECT json_agg(json_build_array(id, lifecycle, platforms, domains, volatile, no_description,
-                                              no_value_type, deprecated, replaced_by, sunset_at) ORDER BY id)::text AS chunk
-               FROM (SELECT ${COLUMNS} FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2) page`,
-            after,
-            CHUNK,
-          );
-          if (chunk === null) break;
-          const rows = (JSON.parse(chunk) as Parameters<typeof fromTuple>[0][]).map(fromTuple);
-          onChunk(rows);
-          after = rows[rows.length - 1].id;
-        }
-      },
-      { isolationLevel: 'RepeatableRead', timeout: 600_000, maxWait: 30_000 },
-    );
+  async streamAnnotations(onChunk: (rows: AnnotationRow[]) => void): Promise<void> {
+    await this.pool.snapshot(async (query) => {
+      let after = 0;
+      for (;;) {
+        const [{ chunk }] = await query<{ chunk: string | null }>(
+          `SELECT json_agg(json_build_array(id, lifecycle, platforms, domains, volatile, no_description,
+                                            no_value_type, deprecated, replaced_by, sunset_at) ORDER BY id)::text AS chunk
+             FROM (SELECT ${COLUMNS} FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2) page`,
+          [after, CHUNK],
+        );
+        if (chunk === null) break;
+        const rows = (JSON.parse(chunk) as Parameters<typeof fromTuple>[0][]).map(fromTuple);
+        onChunk(rows);
+        after = rows[rows.length - 1].id;
+      }
+    });
   }
 
   /** Annotations of `ids` and of every asset whose recorded replacement is `ref`. */
   async annotationsAround(ids: number[], ref: string): Promise<AnnotationRow[]> {
-    const rows = await this.db.$queryRawUnsafe<Row[]>(
+    const rows = await this.db.query<Row>(
       `SELECT ${COLUMNS} FROM assets a WHERE a.id = ANY($1::int[])
        UNION
        SELECT ${COLUMNS} FROM assets a WHERE a.replaced_by = $2`,
-      ids,
-      ref,
+      [ids, ref],
     );
     return rows.map(toRow);
   }
@@ -146,9 +144,12 @@ export class FindingsRepository {
         ? select('')
         : `${select('AND d.dependent_id = $2')} UNION ALL ${select('AND d.dependent_id = ANY($3::int[]) AND d.dependency_id = $2')}`;
     const params = asset === undefined ? [epsilon] : [epsilon, asset.id, [...asset.dependents]];
-    const rows = await this.db.$queryRawUnsafe<
-      { dependent_id: number; dependency_id: number; importance: number | null; unpinned_volatile: boolean | null }[]
-    >(sql, ...params);
+    const rows = await this.db.query<{
+      dependent_id: number;
+      dependency_id: number;
+      importance: number | null;
+      unpinned_volatile: boolean | null;
+    }>(sql, params);
     const unpinnedVolatile: EdgeFact[] = [];
     const negligible: EdgeFact[] = [];
     for (const row of rows) {
@@ -164,7 +165,7 @@ export class FindingsRepository {
    * and a deletion changes the count (and appends to the graph change log as well).
    */
   async annotationsMarker(): Promise<AnnotationsMarker> {
-    const [row] = await this.db.$queryRawUnsafe<{ count: string; revisions: string; last_update: string | null }[]>(
+    const [row] = await this.db.query<{ count: string; revisions: string; last_update: string | null }>(
       `SELECT count(*)::text AS count, coalesce(sum(revision), 0)::text AS revisions,
               max(updated_at)::text AS last_update FROM assets`,
     );

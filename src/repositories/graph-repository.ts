@@ -1,19 +1,8 @@
 import type { SqlRunner } from '../db/database.js';
+import { deprecatedSql } from '../domain/deprecation.js';
 import type { Kind } from '../domain/model.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import type { DbClient } from './db-client.js';
-
-/** The current state of one asset as the closure index needs it; `kind` null = deleted. */
-export interface NodeState {
-  seq: number;
-  id: number;
-  kind: Kind | null;
-  name: string | null;
-  owner: string | null;
-  /** Deprecated or retired: reads of what depends on it carry a warning. */
-  deprecated?: boolean;
-  dependsOn: number[];
-}
+import type { NodeState } from '../graph/node-state.js';
+import type { Pool, Scope } from './scope.js';
 
 interface NodeRow {
   seq?: string;
@@ -39,21 +28,19 @@ const SNAPSHOT_CHUNK = 50_000;
 /** Log entries read per catch-up query; a longer backlog takes several. */
 export const CATCH_UP_CHUNK = 10_000;
 
-/** Deprecated as the write path decides it: a deprecated or retired lifecycle, or a recorded deprecation. */
-const DEPRECATED = `(a.lifecycle IN ('deprecated', 'retired') OR a.deprecated_at IS NOT NULL) AS deprecated`;
+const LAST_SEQ = 'SELECT COALESCE(max(seq), 0)::text AS seq FROM graph_changes';
 
 /**
  * The log entries after `seq`, each with its asset's state as of the statement's snapshot,
- * through any runner of statements: Prisma, or a write transaction's own connection.
- * Applying them in order brings an index that has applied everything up to `seq` to
- * exactly that snapshot.
+ * on any runner: the pool, or a write transaction's own connection. Applying them in order
+ * brings an index that has applied everything up to `seq` to exactly that snapshot.
  */
 export async function changesSince(query: SqlRunner, seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
   // The shape keeps the plan to index probes whatever the statistics say (right after a
   // bulk load they say nothing yet): a keyset range on the log's primary key, then one
   // primary-key lookup per entry. A plain join is planned as scans of both tables.
   const rows = await query<NodeRow>(
-    `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner, ${DEPRECATED},
+    `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner, ${deprecatedSql('a')} AS deprecated,
             (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
        FROM (SELECT seq, asset_id FROM graph_changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2) c
        LEFT JOIN LATERAL (SELECT * FROM assets WHERE id = c.asset_id LIMIT 1) a ON true
@@ -65,57 +52,49 @@ export async function changesSince(query: SqlRunner, seq: number, limit = CATCH_
 
 /** The graph change log and the snapshot an index starts from. */
 export class GraphRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(
+    private readonly db: Scope,
+    private readonly pool: Pick<Pool, 'snapshot'>,
+  ) {}
 
   /** Records that these assets changed; must run inside the write-locked transaction. */
   async appendChanges(assetIds: number[]): Promise<void> {
     if (assetIds.length === 0) return;
-    await this.db.$executeRawUnsafe(
-      'INSERT INTO graph_changes (asset_id) SELECT unnest($1::int[])',
-      assetIds,
-    );
+    await this.db.query('INSERT INTO graph_changes (asset_id) SELECT unnest($1::int[])', [assetIds]);
   }
 
   /** The last change-log position; inside the write lock, nobody can move it on. */
   async lastSeq(): Promise<number> {
-    const [{ seq }] = await this.db.$queryRawUnsafe<{ seq: string }[]>(
-      'SELECT COALESCE(max(seq), 0)::text AS seq FROM graph_changes',
-    );
+    const [{ seq }] = await this.db.query<{ seq: string }>(LAST_SEQ);
     return Number(seq);
   }
 
   /** The log entries after `seq`: see the function of the same name. */
   changesSince(seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
-    return changesSince((sql, params) => this.db.$queryRawUnsafe(sql, ...params), seq, limit);
+    return changesSince(this.db.query, seq, limit);
   }
 
   /**
    * Streams every asset with its dependencies from one repeatable-read snapshot, and
    * returns the change-log position that snapshot corresponds to.
    */
-  static async snapshot(prisma: PrismaClient, onChunk: (nodes: NodeState[]) => void): Promise<number> {
-    return prisma.$transaction(
-      async (tx) => {
-        const [{ seq }] = await tx.$queryRawUnsafe<{ seq: string }[]>(
-          'SELECT COALESCE(max(seq), 0)::text AS seq FROM graph_changes',
+  snapshot(onChunk: (nodes: NodeState[]) => void): Promise<number> {
+    return this.pool.snapshot(async (query) => {
+      const [{ seq }] = await query<{ seq: string }>(LAST_SEQ);
+      const position = Number(seq);
+      let after = 0;
+      for (;;) {
+        const rows = await query<NodeRow>(
+          `SELECT a.id, a.kind, a.name, a.owner, ${deprecatedSql('a')} AS deprecated,
+                  (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
+             FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2`,
+          [after, SNAPSHOT_CHUNK],
         );
-        const position = Number(seq);
-        let after = 0;
-        for (;;) {
-          const rows = await tx.$queryRawUnsafe<NodeRow[]>(
-            `SELECT a.id, a.kind, a.name, a.owner, ${DEPRECATED},
-                    (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
-               FROM assets a WHERE a.id > $1 ORDER BY a.id LIMIT $2`,
-            after,
-            SNAPSHOT_CHUNK,
-          );
-          if (rows.length === 0) break;
-          onChunk(rows.map((row) => toState(row, position)));
-          after = rows[rows.length - 1].id;
-        }
-        return position;
-      },
-      { isolationLevel: 'RepeatableRead', timeout: 600_000, maxWait: 30_000 },
-    );
+        if (rows.length === 0) break;
+        onChunk(rows.map((row) => toState(row, position)));
+        after = rows[rows.length - 1].id;
+      }
+      return position;
+    });
   }
 }

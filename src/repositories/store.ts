@@ -1,17 +1,16 @@
-import { pgErrorCode, type Database } from '../db/database.js';
-import { BusyError } from '../domain/errors.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Database, SqlRunner } from '../db/database.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
-import { AssetWriter, lockStatement } from './asset-writer.js';
-import type { DbClient } from './db-client.js';
+import { AssetWriter, lockGraph } from './asset-writer.js';
+import { translated } from './db-errors.js';
 import { FindingsRepository } from './findings-repository.js';
 import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
 import { OutboxRepository } from './outbox-repository.js';
+import type { Pool, Scope } from './scope.js';
 import { UsageRepository } from './usage-repository.js';
 
-/** The repositories, bound to one client: the pool for reads, a transaction for writes. */
+/** The repositories, with their SQL on one scope (the pool, or one transaction). */
 export class Store {
   readonly assets: AssetRepository;
   readonly graph: GraphRepository;
@@ -21,77 +20,98 @@ export class Store {
   readonly apiKeys: ApiKeyRepository;
   readonly findings: FindingsRepository;
 
-  constructor(db: DbClient) {
-    this.assets = new AssetRepository(db);
-    this.graph = new GraphRepository(db);
-    this.history = new HistoryRepository(db);
-    this.outbox = new OutboxRepository(db);
+  constructor(db: Scope, pool: Pool) {
+    this.assets = new AssetRepository(db, pool);
+    this.graph = new GraphRepository(db, pool);
+    this.history = new HistoryRepository(db, pool);
+    this.outbox = new OutboxRepository(db, pool);
     this.usage = new UsageRepository(db);
-    this.apiKeys = new ApiKeyRepository(db);
-    this.findings = new FindingsRepository(db);
+    this.apiKeys = new ApiKeyRepository(db, pool);
+    this.findings = new FindingsRepository(db, pool);
   }
 }
 
-/** PostgreSQL's lock_timeout (55P03) as the domain knows it: the graph is busy. */
-async function busyOnLockTimeout<T>(transaction: Promise<T>): Promise<T> {
-  try {
-    return await transaction;
-  } catch (error) {
-    if (pgErrorCode(error) === '55P03')
-      throw new BusyError('another write holds the graph for longer than this one may wait (an import, say); retry shortly');
-    throw error;
-  }
+/** The methods that write, per repository: `uow.read` leaves them out. */
+interface Writes {
+  assets: 'touch' | 'setDeprecation' | 'delete';
+  graph: 'appendChanges';
+  history: 'append';
+  outbox: 'enqueue' | 'claimDue' | 'markDelivered' | 'markFailed' | 'release';
+  usage: 'add';
+  apiKeys: 'create' | 'revoke';
+  findings: never;
 }
 
+/** The methods that always run on the pool (Prisma's, and snapshots): a transaction leaves them out. */
+interface PoolOnly {
+  assets: 'list';
+  graph: 'snapshot';
+  history: 'list';
+  outbox: 'list';
+  usage: never;
+  apiKeys: 'create' | 'list';
+  findings: 'streamAnnotations';
+}
+
+/** The pool's repositories with only their reading methods. */
+export type Reads = { readonly [K in keyof Writes]: Omit<Store[K], Writes[K]> };
+
+/** The repositories inside a write transaction: every method runs on its connection. */
+export type TransactionStore = { readonly [K in keyof PoolOnly]: Omit<Store[K], PoolOnly[K]> };
+
+/**
+ * How services reach the database:
+ * - `read`: reads on the pool, each statement by itself (Prisma's typed reads among them);
+ * - `autocommit`: the pool for writes that need no graph lock, each statement committed by
+ *   itself (usage counts, API keys, the outbox worker's claims);
+ * - `write` / `writeAssets`: one transaction holding the graph write lock.
+ * Every transaction goes through Database.transaction, on the driver.
+ */
 export class UnitOfWork {
-  readonly read: Store;
-  private readonly prisma: PrismaClient;
+  readonly read: Reads;
+  readonly autocommit: Store;
+  private readonly pool: Pool;
 
   constructor(
-    private readonly db: Pick<Database, 'prisma' | 'transaction'>,
+    private readonly db: Pick<Database, 'prisma' | 'query' | 'transaction'>,
     /** How long a write waits for the graph write lock before it fails (503 BUSY). */
     private readonly lockTimeoutMs = 30_000,
   ) {
-    this.prisma = db.prisma;
-    this.read = new Store(db.prisma);
+    this.pool = {
+      query: db.query,
+      prisma: db.prisma,
+      snapshot: (work) => db.transaction(work, { isolation: 'repeatable read', readOnly: true }),
+    };
+    this.autocommit = new Store(this.pool, this.pool);
+    this.read = this.autocommit;
   }
 
-  /**
-   * Runs `work` in one transaction holding the graph write lock, with the statements of
-   * the asset write path on the driver directly; a throw rolls it all back.
-   */
+  /** Runs `work` in one transaction holding the graph write lock, with the asset write path's statements. */
   writeAssets<T>(work: (writer: AssetWriter) => Promise<T>): Promise<T> {
-    return busyOnLockTimeout(
-      this.db.transaction(async (query) => {
-        const writer = new AssetWriter(query);
-        // Queued ahead of the work's first statement, which runs once the lock is held.
-        const locked = writer.lock(this.lockTimeoutMs);
-        locked.catch(() => {});
-        const result = await work(writer);
-        await locked;
-        return result;
-      }),
-    );
+    return this.locked((query) => work(new AssetWriter(query)));
   }
 
   /** Runs `work` in one transaction holding the graph write lock; a throw rolls it all back. */
-  write<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    return busyOnLockTimeout(
-      this.prisma.$transaction(
-        async (tx) => {
-          await tx.$executeRawUnsafe(lockStatement(this.lockTimeoutMs));
-          return work(new Store(tx));
-        },
-        { timeout: 300_000, maxWait: 30_000 },
-      ),
-    );
+  write<T>(work: (store: TransactionStore) => Promise<T>): Promise<T> {
+    return this.locked((query) => work(new Store({ query }, this.pool)));
   }
 
   /** Readiness: the applied migration versions, or an error when the database is unreachable. */
   async appliedMigrations(): Promise<number[]> {
-    const rows = await this.prisma.$queryRawUnsafe<{ version: number }[]>(
-      "SELECT version FROM schema_migrations ORDER BY version",
-    );
+    const rows = await this.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     return rows.map((row) => row.version);
+  }
+
+  /** The graph write lock is queued ahead of the work's first statement, which runs once it is held. */
+  private locked<T>(work: (query: SqlRunner) => Promise<T>): Promise<T> {
+    return translated(
+      this.db.transaction(async (query) => {
+        const locked = lockGraph(query, this.lockTimeoutMs);
+        locked.catch(() => {});
+        const result = await work(query);
+        await locked;
+        return result;
+      }),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { Kind } from '../domain/model.js';
 import { formatRef } from '../domain/model.js';
-import type { DbClient } from './db-client.js';
+import type { Scope } from './scope.js';
 
 /** Reads of one asset by one identity, already summed. */
 export interface UsageAggregate {
@@ -34,7 +34,8 @@ interface RawUndeclared {
   name: string;
   first_seen: Date;
   last_seen: Date;
-  count: bigint | number;
+  /** bigint: the driver gives its text. */
+  count: string | number;
 }
 
 /**
@@ -56,7 +57,7 @@ const toRow = (row: RawUndeclared): UndeclaredRow => ({
 
 /** Aggregated observed reads. Never takes the graph write lock: reads do not change the graph. */
 export class UsageRepository {
-  constructor(private readonly db: DbClient) {}
+  constructor(private readonly db: Scope) {}
 
   /**
    * Adds the aggregates in one statement. Rows go in key order so that two batches
@@ -66,7 +67,7 @@ export class UsageRepository {
   async add(rows: UsageAggregate[]): Promise<void> {
     if (rows.length === 0) return;
     const sorted = [...rows].sort((a, b) => a.assetId - b.assetId || (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
-    await this.db.$executeRawUnsafe(
+    await this.db.query(
       `INSERT INTO usage_reads AS u (asset_id, identity, first_seen, last_seen, count)
        SELECT x.asset_id, x.identity, x.first_seen, x.last_seen, x.count
          FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[])
@@ -77,17 +78,19 @@ export class UsageRepository {
          first_seen = LEAST(u.first_seen, EXCLUDED.first_seen),
          last_seen = GREATEST(u.last_seen, EXCLUDED.last_seen),
          count = u.count + EXCLUDED.count`,
-      sorted.map((r) => r.assetId),
-      sorted.map((r) => r.identity),
-      sorted.map((r) => r.firstSeen.toISOString()),
-      sorted.map((r) => r.lastSeen.toISOString()),
-      sorted.map((r) => String(r.count)),
+      [
+        sorted.map((r) => r.assetId),
+        sorted.map((r) => r.identity),
+        sorted.map((r) => r.firstSeen.toISOString()),
+        sorted.map((r) => r.lastSeen.toISOString()),
+        sorted.map((r) => String(r.count)),
+      ],
     );
   }
 
   /** Undeclared readers, in (asset id, identity) order, from the keyset position `after`. */
   async undeclared(query: UndeclaredQuery): Promise<UndeclaredRow[]> {
-    const rows = await this.db.$queryRawUnsafe<RawUndeclared[]>(
+    const rows = await this.db.query<RawUndeclared>(
       `SELECT u.asset_id, u.identity, a.kind, a.name, u.first_seen, u.last_seen, u.count
          FROM usage_reads u JOIN assets a ON a.id = u.asset_id
         WHERE ($1::int IS NULL OR u.asset_id = $1::int)
@@ -96,25 +99,20 @@ export class UsageRepository {
           AND ${UNDECLARED}
         ORDER BY u.asset_id, u.identity
         LIMIT $5`,
-      query.assetId ?? null,
-      query.since?.toISOString() ?? null,
-      query.after?.assetId ?? null,
-      query.after?.identity ?? null,
-      query.limit,
+      [query.assetId ?? null, query.since?.toISOString() ?? null, query.after?.assetId ?? null, query.after?.identity ?? null, query.limit],
     );
     return rows.map(toRow);
   }
 
   /** The most recently seen undeclared readers of one asset. */
   async undeclaredOf(assetId: number, limit: number): Promise<UndeclaredRow[]> {
-    const rows = await this.db.$queryRawUnsafe<RawUndeclared[]>(
+    const rows = await this.db.query<RawUndeclared>(
       `SELECT u.asset_id, u.identity, a.kind, a.name, u.first_seen, u.last_seen, u.count
          FROM usage_reads u JOIN assets a ON a.id = u.asset_id
         WHERE u.asset_id = $1 AND ${UNDECLARED}
         ORDER BY u.last_seen DESC, u.identity
         LIMIT $2`,
-      assetId,
-      limit,
+      [assetId, limit],
     );
     return rows.map(toRow);
   }

@@ -25,7 +25,7 @@ export class ApiKeyService {
   async issue(consumer: string): Promise<IssuedKey> {
     const id = await this.consumerId(consumer);
     const { secret, prefix, hash } = newKeySecret();
-    const row = await this.uow.read.apiKeys.create(id, prefix, hash);
+    const row = await this.uow.autocommit.apiKeys.create(id, prefix, hash);
     return { id: row.id, consumer, secret, prefix, createdAt: row.createdAt };
   }
 
@@ -34,7 +34,7 @@ export class ApiKeyService {
   }
 
   async revoke(consumer: string, keyId: number): Promise<void> {
-    const revoked = await this.uow.read.apiKeys.revoke(await this.consumerId(consumer), keyId);
+    const revoked = await this.uow.autocommit.apiKeys.revoke(await this.consumerId(consumer), keyId);
     if (!revoked) throw new NotFoundError(`consumer:${consumer} has no key ${keyId}`);
   }
 }

@@ -2,7 +2,7 @@ import type { AssetView, Deprecation } from '../domain/asset.js';
 import { isPastSunset, todayUtc, type DeprecateBody, type ReinstateBody } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
-import type { FieldChange } from '../repositories/history-repository.js';
+import type { FieldChange } from '../domain/history.js';
 import type { OutboxEntry } from '../repositories/outbox-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 import { sameValue } from './assets/asset-diff.js';

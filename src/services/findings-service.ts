@@ -1,3 +1,4 @@
+import { todayUtc } from '../domain/deprecation.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { Finding, FindingCursor, FindingType, Severity } from '../domain/finding.js';
 import { formatRef, parseRef, type Ref } from '../domain/model.js';
@@ -5,8 +6,7 @@ import type { Page } from '../domain/page.js';
 import type { ClosureIndex } from '../graph/closure-index.js';
 import { canonicalCycle, componentOf, cyclicComponents } from '../graph/cycles.js';
 import type { GraphSync } from '../graph/graph-sync.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { FindingsRepository } from '../repositories/findings-repository.js';
+import type { FindingsRepository } from '../repositories/findings-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 import { AnnotationTable } from './findings/annotation-table.js';
 import { selectPage, sortGroup, toListing, type Listing } from './findings/finding-page.js';
@@ -48,7 +48,6 @@ interface FullPass {
   listing: Listing;
 }
 
-const todayUtc = (now: Date): string => now.toISOString().slice(0, 10);
 
 /**
  * The ML-debt findings of the paper "Hidden Technical Debt in Machine Learning Systems",
@@ -65,7 +64,6 @@ export class FindingsService {
   constructor(
     private readonly graph: GraphSync,
     private readonly uow: UnitOfWork,
-    private readonly prisma: PrismaClient,
     private readonly undeclared: UndeclaredReadsSource,
     private readonly options: { importanceEpsilon: number; now?: () => Date },
   ) {}
@@ -123,7 +121,7 @@ export class FindingsService {
       const table = AnnotationTable.dense(index.capacity);
       // Two connections at once: the edges query runs while the annotations stream in.
       const [, edges] = await Promise.all([
-        FindingsRepository.streamAnnotations(this.prisma, (rows) => {
+        this.uow.read.findings.streamAnnotations((rows) => {
           for (const row of rows) table.add(row);
         }),
         this.uow.read.findings.notableEdges(this.options.importanceEpsilon),

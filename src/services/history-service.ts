@@ -1,7 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
+import type { HistoryRecord } from '../domain/history.js';
 import { pageFrom, type Page } from '../domain/page.js';
-import type { HistoryRecord } from '../repositories/history-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 
 export type HistoryItem = Omit<HistoryRecord, 'id'>;

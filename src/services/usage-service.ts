@@ -83,7 +83,7 @@ export class UsageService {
         if (at > pair.lastSeen) pair.lastSeen = at;
       }
     }
-    await this.uow.read.usage.add([...pairs.values()]);
+    await this.uow.autocommit.usage.add([...pairs.values()]);
     return { events: events.length, reads, pairs: pairs.size };
   }
 

@@ -1,7 +1,7 @@
 import { ConflictError, InputError, NotFoundError } from '../../domain/errors.js';
 import { formatRef, type Ref } from '../../domain/model.js';
 import type { GraphSync } from '../../graph/graph-sync.js';
-import type { HistoryEntry } from '../../repositories/history-repository.js';
+import type { HistoryEntry } from '../../domain/history.js';
 import type { UnitOfWork } from '../../repositories/store.js';
 import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from '../graph-retry.js';
 import type { ImpactReport, LineageService } from '../lineage-service.js';

@@ -1,5 +1,5 @@
 import { ANNOTATION_FIELDS, type Annotations, type DependencyEdge } from '../../domain/asset.js';
-import type { CreatedFields, FieldChange } from '../../repositories/history-repository.js';
+import type { CreatedFields, FieldChange } from '../../domain/history.js';
 
 const stable = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>

@@ -1,3 +1,4 @@
+import { isDeprecated } from '../../domain/deprecation.js';
 import type { AssetBody } from '../../domain/asset-schemas.js';
 import type { Asset, Warning } from '../../domain/asset.js';
 import type { FieldIssue } from '../../domain/errors.js';
@@ -6,11 +7,11 @@ import type { GraphSync } from '../../graph/graph-sync.js';
 import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../../heap.js';
 import type { EdgeWrite, ResolvedRef } from '../../repositories/asset-repository.js';
 import type { AssetWriter } from '../../repositories/asset-writer.js';
-import type { NodeState } from '../../repositories/graph-repository.js';
+import type { NodeState } from '../../graph/node-state.js';
 import type { UnitOfWork } from '../../repositories/store.js';
 import { writeItem, type WriteItem } from './write-item.js';
 import { chunkReads, planChunk, writtenAsset, WriteRun, type ChunkRead, type Plan, type PlannedChunk, type WriteResult, type WriteStatus } from './write-plan.js';
-import { checkDeferred, deprecatedDependencyRules, isRetiring, shapeIssues } from './write-rules.js';
+import { checkDeferred, deprecatedDependencyRules, shapeIssues } from './write-rules.js';
 
 // The one module that knows the writer and the graph sync: the write transaction, the
 // import pipeline, storing chunks, linking deferred edges, and handing the committed
@@ -165,7 +166,7 @@ export class AssetWrites {
         kind: w.record.kind,
         name: w.record.name,
         owner: w.record.owner,
-        deprecated: isRetiring(w.record.lifecycle) || w.deprecated,
+        deprecated: isDeprecated(w.record.lifecycle, w.deprecated),
         dependsOn: w.edges.map((e) => e.dependencyId),
       };
       nodes.set(w.id, node);

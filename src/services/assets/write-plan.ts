@@ -1,14 +1,14 @@
+import { isDeprecated } from '../../domain/deprecation.js';
 import type { Annotations, Asset, DependencyEdge, Warning } from '../../domain/asset.js';
 import type { FieldIssue } from '../../domain/errors.js';
 import type { ClosureIndex } from '../../graph/closure-index.js';
 import type { AssetWrite, EdgeWrite, ResolvedRef } from '../../repositories/asset-repository.js';
-import type { NodeState } from '../../repositories/graph-repository.js';
-import type { CreatedFields, FieldChange } from '../../repositories/history-repository.js';
+import type { NodeState } from '../../graph/node-state.js';
+import type { CreatedFields, FieldChange } from '../../domain/history.js';
 import { createdFields, diffAsset } from './asset-diff.js';
 import type { ParsedEdge, WriteItem } from './write-item.js';
 import {
   checkPrecondition,
-  isRetiring,
   lifecycleIssues,
   repeatIssues,
   resolveDependencies,
@@ -111,13 +111,13 @@ export class WriteRun implements DependencyLookup {
   /** Details of a deprecated or retired dependency stored before this run (`flagged`) or planned by it. */
   retiringDependency(key: string, flagged: ReadonlyMap<string, ResolvedRef>): ResolvedRef | undefined {
     const r = this.planned.has(key) ? this.retiring.get(key) : flagged.get(key);
-    return r && isRetiring(r.lifecycle) ? r : undefined;
+    return r && isDeprecated(r.lifecycle) ? r : undefined;
   }
 
   plannedChunk(plans: Plan[]): void {
     for (const plan of plans) {
       this.planned.set(plan.key, plan.id);
-      if (isRetiring(plan.annotations.lifecycle))
+      if (isDeprecated(plan.annotations.lifecycle))
         this.retiring.set(plan.key, {
           id: plan.id,
           kind: plan.item.ref.kind,

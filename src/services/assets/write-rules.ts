@@ -1,8 +1,8 @@
 import { kindRuleIssues, type AssetBody } from '../../domain/asset-schemas.js';
 import type { Annotations, Asset, Warning } from '../../domain/asset.js';
-import { isPastSunset, todayUtc } from '../../domain/deprecation.js';
+import { isDeprecated, isPastSunset, todayUtc } from '../../domain/deprecation.js';
 import { ConflictError, InputError, PreconditionFailedError, listIssues, type FieldIssue } from '../../domain/errors.js';
-import { formatRef, isDependable, type Lifecycle } from '../../domain/model.js';
+import { formatRef, isDependable } from '../../domain/model.js';
 import type { ResolvedRef } from '../../repositories/asset-repository.js';
 import { newDependencyOnDeprecated, type DeprecatedDependency } from './deprecation-warnings.js';
 import { fieldOf, type ParsedEdge, type WriteItem } from './write-item.js';
@@ -13,7 +13,6 @@ import { fieldOf, type ParsedEdge, type WriteItem } from './write-item.js';
 /** Issues listed in one InputError or ConflictError: an import of a million bad lines answers with the first. */
 export const IMPORT_ISSUES_LISTED = 1000;
 
-export const isRetiring = (lifecycle: Lifecycle): boolean => lifecycle === 'deprecated' || lifecycle === 'retired';
 
 const normaliseList = (list: string[] | null | undefined): string[] | null => {
   if (!list || list.length === 0) return null;
@@ -93,7 +92,7 @@ export function lifecycleIssues(items: WriteItem[], existing: ReadonlyMap<string
   return items.flatMap((item) => {
     const before = existing.get(item.key);
     const lifecycle = item.body.lifecycle;
-    if (!before?.deprecation || !lifecycle || isRetiring(lifecycle)) return [];
+    if (!before?.deprecation || !lifecycle || isDeprecated(lifecycle)) return [];
     return [
       {
         in: 'body' as const,
@@ -164,7 +163,7 @@ export function resolveDependencies(
       const checked = (): CheckedEdge => ({ dependent: item.key, edge, field: dependencyField(item, j) });
       if (inChunk.has(edge.key)) {
         const before = existing.get(edge.key);
-        if (before && (isRetiring(before.lifecycle) || before.deprecation)) edges.push(checked());
+        if (before && isDeprecated(before.lifecycle, before.deprecation !== null)) edges.push(checked());
         return;
       }
       if (!isDependable(edge.ref.kind)) return; // shapeIssues has said so

@@ -93,7 +93,7 @@ export class AnnotationTable {
       (row.volatile ? VOLATILE : 0) |
       (row.noDescription ? NO_DESCRIPTION : 0) |
       (row.noValueType ? NO_VALUE_TYPE : 0) |
-      (row.deprecated || row.lifecycle === 'deprecated' ? DEPRECATED : 0);
+      (row.deprecated ? DEPRECATED : 0);
     this.lifecycles[slot] = LIFECYCLE_CODE[row.lifecycle];
     this.platformSet[slot] = this.intern(row.platforms);
     this.domainSet[slot] = this.intern(row.domains);
