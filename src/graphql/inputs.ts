@@ -4,6 +4,7 @@ import { findingsQuerySchema } from '../http/routes/findings-routes.js';
 import { assetBodySchema, batchBodySchema } from '../domain/asset-schemas.js';
 import { InputError } from '../domain/errors.js';
 import { kindSchema, refSchema } from '../domain/model.js';
+import { findBadText } from '../domain/text-guard.js';
 import { deprecateBodySchema, reinstateBodySchema } from '../domain/deprecation.js';
 import { usageBodySchema } from '../domain/usage-schemas.js';
 import { historyQuerySchema, notificationQuerySchema } from '../http/deprecation-schemas.js';
@@ -122,6 +123,12 @@ function withoutNulls(value: unknown): unknown {
 
 /** Validates resolver arguments; a failure is the same InputError (and FieldIssue list) as REST's 400. */
 export function parseArgs<T extends z.ZodType>(schema: T, args: unknown): z.output<T> {
+  // Variables and inline literals alike, before anything walks them or stores them.
+  const bad = findBadText(args);
+  if (bad) {
+    const [issue] = toFieldIssues([bad], 'body');
+    throw InputError.field(issue.field, issue.message);
+  }
   const parsed = schema.safeParse(withoutNulls(args));
   if (parsed.success) return parsed.data;
   const issues = toFieldIssues(parsed.error.issues, 'body');

@@ -6,11 +6,13 @@ import { cursorSchema } from './cursor.js';
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
+const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIMIT}`;
+
 export const limitSchema = z.coerce
-  .number({ error: 'must be a whole number' })
-  .int({ error: 'must be a whole number' })
-  .min(1)
-  .max(MAX_LIMIT)
+  .number({ error: LIMIT_RULE })
+  .int({ error: LIMIT_RULE })
+  .min(1, { error: LIMIT_RULE })
+  .max(MAX_LIMIT, { error: LIMIT_RULE })
   .default(DEFAULT_LIMIT)
   .describe(`page size, 1–${MAX_LIMIT}, default ${DEFAULT_LIMIT}`);
 
@@ -32,9 +34,9 @@ export const kindListSchema = z
 export const closureQuerySchema = z
   .object({
     depth: z.coerce
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(1)
+      .number({ error: 'must be a whole number, 1 or more' })
+      .int({ error: 'must be a whole number, 1 or more' })
+      .min(1, { error: 'must be a whole number, 1 or more' })
       .optional()
       .describe('maximum number of hops; absent = unlimited'),
     kind: kindListSchema.optional(),
