@@ -93,8 +93,8 @@ export function registerRequestGuards(app: FastifyInstance, limits: { requestTim
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (bodyPending(request)) {
-      if (request.routeOptions.config.streamsBody || request.body instanceof Readable) {
-        // A stream may be endless: close after the answer rather than read it all.
+      if (reply.statusCode === 408 || request.routeOptions.config.streamsBody || request.body instanceof Readable) {
+        // Out of time, or a stream that may be endless: close after the answer.
         reply.header('connection', 'close');
       } else {
         // Read and drop the rest, under the preParsing clock.
