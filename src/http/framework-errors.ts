@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './error-handler.js';
-import { bodyPending, statusCode } from './request-guards.js';
+import { bodyPending, codeForStatus } from './request-guards.js';
 
 /**
  * The answers Fastify and Node give before a route (and so the error handler) is reached,
@@ -18,7 +18,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     const message = 'is not valid percent-encoded UTF-8';
     reply.code(400).send(errorBody('INVALID_INPUT', `path: ${message}`, [{ in: 'params', field: 'path', message }]));
   } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    reply.code(414).send(errorBody(statusCode(414), 'a segment of the path is longer than any valid identifier'));
+    reply.code(414).send(errorBody(codeForStatus(414), 'a segment of the path is longer than any valid identifier'));
   } else {
     request.log.error({ err: error }, 'unexpected router error');
     reply.code(500).send(errorBody('INTERNAL', 'internal error; it has been logged'));
@@ -44,7 +44,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   // An answer already being written to this socket cannot be followed by another.
   const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (socket.writable && !answering) {
-    const payload = JSON.stringify(errorBody(status === 400 ? 'BAD_REQUEST' : statusCode(status), message));
+    const payload = JSON.stringify(errorBody(status === 400 ? 'BAD_REQUEST' : codeForStatus(status), message));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,

@@ -19,7 +19,7 @@ export class RequestTimeoutError extends Error {
 }
 
 /** `NOT_ACCEPTABLE` for 406, `URI_TOO_LONG` for 414, ... */
-export const statusCode = (status: number): string =>
+export const codeForStatus = (status: number): string =>
   (STATUS_CODES[status] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 
 /** The request has a body not all of which has arrived. */
@@ -77,12 +77,12 @@ export function registerRequestGuards(app: FastifyInstance, limits: { requestTim
     body.on('error', () => {}); // whoever reads it (or no one, once answered) sees the end
     const timer = setTimeout(() => {
       if (reply.sent) {
-        request.raw.socket?.destroy(); // answered early, and the rest never came
+        request.raw.socket?.destroy?.(); // answered early, and the rest never came
         return;
       }
       payload.unpipe(body);
       body.destroy(new RequestTimeoutError(`the body did not arrive within ${limits.requestTimeoutMs} ms of the headers`));
-    }, limits.requestTimeoutMs);
+    }, limits.requestTimeoutMs).unref();
     request.raw.once('end', () => clearTimeout(timer));
     request.raw.once('close', () => {
       clearTimeout(timer);
@@ -107,6 +107,6 @@ export function registerRequestGuards(app: FastifyInstance, limits: { requestTim
     reply.header('content-type', 'application/json; charset=utf-8');
     const accepts = reply.getHeader('accept'); // what a 406 could have been answered in
     const message = `${STATUS_CODES[reply.statusCode]}${typeof accepts === 'string' ? `: answers are ${accepts}` : ''}`;
-    return JSON.stringify(errorBody(statusCode(reply.statusCode), message));
+    return JSON.stringify(errorBody(codeForStatus(reply.statusCode), message));
   });
 }
