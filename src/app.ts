@@ -5,6 +5,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Config } from './config.js';
 import { createContainer, type Container, type ContainerOptions } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors } from './http/framework-errors.js';
+import { registerRequestGuards } from './http/request-guards.js';
 import { documentImportBody } from './http/ndjson.js';
 import { accessRoutes } from './http/routes/access-routes.js';
 import { apiKeyRoutes } from './http/routes/api-key-routes.js';
@@ -38,9 +40,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     bodyLimit: config.bodyLimit,
     loggerInstance: log,
-    // Refs and names may contain dots; keep them intact.
-    routerOptions: { ignoreTrailingSlash: true },
+    // Refs and names may contain dots; keep them intact. A name is up to 200 characters
+    // (a path parameter is measured decoded): a longer one gets the schema's 400 naming
+    // it, and only a segment past 1,000 the router's 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // Slow headers are Node's to end; it looks for them four times per timeout, at most
+    // once a second. Node's requestTimeout stays off (Fastify's default): it would also end
+    // imports still streaming. Bodies have their clock in request-guards.ts.
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    frameworkErrors,
+    clientErrorHandler,
   });
+  // Before the error handler and the routes, so the not-found handler and every route inherit it.
+  registerRequestGuards(app, config);
   app.addHook('onReady', () => container.start());
   app.addHook('onClose', () => container.close());
   try {

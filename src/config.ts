@@ -19,6 +19,10 @@ const envSchema = z.object({
   DEPCAT_IMPORTANCE_EPSILON: z.coerce.number().nonnegative().default(0.001),
   DEPCAT_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEPCAT_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  DEPCAT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  DEPCAT_IMPORT_IDLE_MS: z.coerce.number().int().positive().default(10_000),
+  DEPCAT_IMPORT_MAX_MS: z.coerce.number().int().positive().default(60 * 60_000),
 });
 
 /** The variables read, in the order `.env.example` lists them. */
@@ -39,6 +43,14 @@ export interface Config {
   importanceEpsilon: number;
   webhookBackoffMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** How long a client may take to send a request's line and headers. */
+  headersTimeoutMs: number;
+  /** How long a client may take to send a body once its headers are in (imports excepted). */
+  requestTimeoutMs: number;
+  /** How long an import may send nothing while the server waits for its next line. */
+  importIdleMs: number;
+  /** How long an import may run, from its headers to its last line. */
+  importMaxMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importanceEpsilon: e.DEPCAT_IMPORTANCE_EPSILON,
     webhookBackoffMs: e.DEPCAT_WEBHOOK_BACKOFF_MS,
     logLevel: e.LOG_LEVEL,
+    headersTimeoutMs: e.DEPCAT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.DEPCAT_REQUEST_TIMEOUT_MS,
+    importIdleMs: e.DEPCAT_IMPORT_IDLE_MS,
+    importMaxMs: e.DEPCAT_IMPORT_MAX_MS,
   };
 }

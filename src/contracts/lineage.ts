@@ -9,10 +9,12 @@ import { cursorSchema, limitSchema } from './paging.js';
 /** A closure continues after the (distance, id) of its last item. */
 export const closureCursor = cursorSchema(z.object({ distance: z.number().int().min(1), id: z.number().int().min(1) }));
 
+const DEPTH_RULE = 'must be a whole number, 1 or more';
+
 export const depthSchema = z.coerce
-  .number({ error: 'must be a whole number' })
-  .int({ error: 'must be a whole number' })
-  .min(1)
+  .number({ error: DEPTH_RULE })
+  .int({ error: DEPTH_RULE })
+  .min(1, { error: DEPTH_RULE })
   .describe('maximum number of hops; absent = unlimited');
 
 export const closureQuerySchema = z

@@ -5,11 +5,13 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
 /** REST's `limit` and GraphQL's `first`: one page size for every list. */
+const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIMIT}`;
+
 export const limitSchema = z.coerce
-  .number({ error: 'must be a whole number' })
-  .int({ error: 'must be a whole number' })
-  .min(1)
-  .max(MAX_LIMIT)
+  .number({ error: LIMIT_RULE })
+  .int({ error: LIMIT_RULE })
+  .min(1, { error: LIMIT_RULE })
+  .max(MAX_LIMIT, { error: LIMIT_RULE })
   .default(DEFAULT_LIMIT)
   .describe(`page size, 1–${MAX_LIMIT}, default ${DEFAULT_LIMIT}`);
 

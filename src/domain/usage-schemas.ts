@@ -31,10 +31,10 @@ export const usageEventSchema = z
     asset: refSchema.describe('the ref read, "kind:name"; it must exist'),
     at: instantSchema.optional().describe('when the read happened; default now'),
     count: z
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(1)
-      .max(1_000_000_000)
+      .number({ error: 'must be a whole number from 1 to 1000000000' })
+      .int({ error: 'must be a whole number from 1 to 1000000000' })
+      .min(1, { error: 'must be a whole number from 1 to 1000000000' })
+      .max(1_000_000_000, { error: 'must be a whole number from 1 to 1000000000' })
       .optional()
       .describe('how many reads this event stands for; default 1'),
   })

@@ -8,6 +8,7 @@ import { listSetSchema } from '../contracts/lists.js';
 import { idCursor, limitSchema } from '../contracts/paging.js';
 import { undeclaredQuerySchema } from '../contracts/usage.js';
 import { assetBodySchema, batchBodySchema } from '../domain/asset-schemas.js';
+import { findBadText } from '../domain/text-guard.js';
 import { deprecateBodySchema, reinstateBodySchema } from '../domain/deprecation.js';
 import { InputError } from '../domain/errors.js';
 import { FINDING_TYPES, SEVERITIES } from '../domain/finding.js';
@@ -120,6 +121,12 @@ function withoutNulls(value: unknown): unknown {
 
 /** Validates resolver arguments; a failure is the same InputError (and FieldIssue list) as REST's 400. */
 export function parseArgs<T extends z.ZodType>(schema: T, args: unknown): z.output<T> {
+  // Variables and inline literals alike, before anything walks them or stores them.
+  const bad = findBadText(args);
+  if (bad) {
+    const [issue] = toFieldIssues([bad], 'body');
+    throw InputError.field(issue.field, issue.message);
+  }
   const parsed = schema.safeParse(withoutNulls(args));
   if (parsed.success) return parsed.data;
   const issues = toFieldIssues(parsed.error.issues, 'body');

@@ -34,6 +34,8 @@ function restMessage(error: DomainError): string {
 const body = (code: string, message: string, details?: unknown) => ({
   error: details === undefined ? { code, message } : { code, message, details },
 });
+/** The one error body shape, for the answers that do not pass through this handler. */
+export { body as errorBody };
 
 /** One mapping from errors to statuses and one body shape, for every route. */
 export function registerErrorHandler(app: FastifyInstance): void {

@@ -249,11 +249,14 @@ export class AssetRepository {
     if (query.owner) where.owner = query.owner;
     if (query.lifecycle) where.lifecycle = query.lifecycle;
     if (query.tag) where.tags = { has: query.tag };
-    if (query.q)
+    if (query.q) {
+      // Prisma passes `contains` to ILIKE as it is: escape its wildcards (and its escape).
+      const q = query.q.replace(/[\\%_]/g, '\\$&');
       where.OR = [
-        { name: { contains: query.q, mode: 'insensitive' } },
-        { description: { contains: query.q, mode: 'insensitive' } },
+        { name: { contains: q, mode: 'insensitive' } },
+        { description: { contains: q, mode: 'insensitive' } },
       ];
+    }
     if (query.after) {
       const { kind, name } = query.after;
       where.AND = [{ OR: [{ kind: { gt: kind } }, { kind, name: { gt: name } }] }];

@@ -132,6 +132,7 @@ export const assetRoutes =
     app.post(
       '/v1/import',
       {
+        config: { streamsBody: true },
         schema: {
           tags: ['assets'],
           summary: 'Import any number of assets from an NDJSON stream, in one transaction',
@@ -146,7 +147,8 @@ export const assetRoutes =
       async (request) => {
         if (!(request.body instanceof Readable))
           throw InputError.field('content-type', `must be ${NDJSON}: one asset per line`, 'headers');
-        return c.assets.import(importChunks(request.body, c.config.importChunk), actorOf(request));
+        const limits = { idleMs: c.config.importIdleMs, maxMs: c.config.importMaxMs };
+        return c.assets.import(importChunks(request.body, c.config.importChunk, limits), actorOf(request));
       },
     );
   };
