@@ -9,7 +9,7 @@ import { usageBodySchema } from '../domain/usage-schemas.js';
 import { historyQuerySchema, notificationQuerySchema } from '../http/deprecation-schemas.js';
 import { toFieldIssues } from '../http/error-handler.js';
 import { undeclaredQuerySchema } from '../http/routes/usage-routes.js';
-import { closureCursor, closureQuerySchema, deleteQuerySchema, limitSchema, listQuerySchema } from '../http/schemas.js';
+import { closureCursor, closureQuerySchema, deleteQuerySchema, impactCursor, limitSchema, listQuerySchema } from '../http/schemas.js';
 
 /**
  * The zod schemas that validate GraphQL arguments: the REST ones, arranged under the
@@ -39,7 +39,7 @@ export const closureArgs = z.object({
     .optional(),
 });
 export const consumersArgs = z.object(closurePaging);
-export const impactArgs = z.object({ first: closurePaging.first, after: closurePaging.after });
+export const impactArgs = z.object({ first: closurePaging.first, after: impactCursor.optional() });
 
 export const upsertAssetArgs = z.object({
   ref: refSchema,

@@ -297,7 +297,7 @@ export const typeDefs = /* GraphQL */ `
     pageInfo: PageInfo!
   }
 
-  "\`pageInfo\` pages through \`dependents\`."
+  "\`pageInfo\` pages through \`dependents\` and \`consumers\` together: each page lists the next \`first\` of each (consumers run out no later; then the list is empty)."
   type Impact {
     root: String!
     safeToDelete: Boolean!

@@ -14,7 +14,10 @@ export const limitSchema = z.coerce
   .default(DEFAULT_LIMIT)
   .describe(`page size, 1–${MAX_LIMIT}, default ${DEFAULT_LIMIT}`);
 
-export const closureCursor = cursorSchema(z.object({ distance: z.number().int().min(1), id: z.number().int().min(1) }));
+const closurePosition = z.object({ distance: z.number().int().min(1), id: z.number().int().min(1) });
+export const closureCursor = cursorSchema(closurePosition);
+/** An impact page's position in both of its lists (see ImpactCursor). */
+export const impactCursor = cursorSchema(closurePosition.extend({ consumers: closurePosition.nullable().optional() }));
 
 export const kindListSchema = z
   .string()
@@ -44,7 +47,7 @@ export const closureQuerySchema = z
   .strict();
 
 export const consumersQuerySchema = closureQuerySchema.omit({ kind: true });
-export const impactQuerySchema = closureQuerySchema.omit({ kind: true, depth: true });
+export const impactQuerySchema = closureQuerySchema.omit({ kind: true, depth: true }).extend({ cursor: impactCursor.optional() });
 
 export const listQuerySchema = z
   .object({

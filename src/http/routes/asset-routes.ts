@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
 import type { Container } from '../../container.js';
-import { InputError } from '../../domain/errors.js';
+import { ConflictError, InputError } from '../../domain/errors.js';
 import { importChunks } from '../ndjson.js';
 import { encodeCursor } from '../cursor.js';
 import { actorOf, etag, ifMatchOf } from '../request-context.js';
@@ -103,7 +103,17 @@ export const assetRoutes =
         },
       },
       async (request, reply) => {
-        await c.assets.delete(request.params, { ...request.query, actor: actorOf(request) });
+        try {
+          await c.assets.delete(request.params, { ...request.query, actor: actorOf(request) });
+        } catch (error) {
+          // The refusal's impact report goes on at GET …/impact?cursor=: its position is encoded as that route's.
+          const impact = error instanceof ConflictError ? (error.details as { nextCursor?: unknown } | undefined) : undefined;
+          if (impact?.nextCursor === undefined) throw error;
+          throw new ConflictError((error as Error).message, {
+            ...impact,
+            nextCursor: impact.nextCursor === null ? null : encodeCursor(impact.nextCursor),
+          });
+        }
         return reply.code(204).send(null);
       },
     );
