@@ -19,6 +19,7 @@ const envSchema = z.object({
   DEPCAT_IMPORTANCE_EPSILON: z.coerce.number().nonnegative().default(0.001),
   DEPCAT_WEBHOOK_BACKOFF_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEPCAT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 export interface Config {
@@ -36,6 +37,8 @@ export interface Config {
   importanceEpsilon: number;
   webhookBackoffMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** A webhook receiver that has not answered within this long counts as a failed attempt. */
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -60,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importanceEpsilon: e.DEPCAT_IMPORTANCE_EPSILON,
     webhookBackoffMs: e.DEPCAT_WEBHOOK_BACKOFF_MS,
     logLevel: e.LOG_LEVEL,
+    webhookTimeoutMs: e.DEPCAT_WEBHOOK_TIMEOUT_MS,
   };
 }

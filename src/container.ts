@@ -62,7 +62,10 @@ export async function createContainer(
   const lineage = new LineageService(graph, uow);
   const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
-  const outboxWorker = new OutboxWorker(uow.read.outbox, { backoffMs: config.webhookBackoffMs });
+  const outboxWorker = new OutboxWorker(uow.read.outbox, {
+    backoffMs: config.webhookBackoffMs,
+    requestTimeoutMs: config.webhookTimeoutMs,
+  });
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow);

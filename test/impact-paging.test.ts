@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from './helpers/fixtures.js';
-import { gql } from './helpers/graphql.js';
+import { gql, type GraphQLResponse } from './helpers/graphql.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 /**
@@ -99,9 +99,10 @@ describe('impact pages through its consumers as well as its dependents', () => {
     const consumers: string[] = [];
     let after: string | null = null;
     for (let pages = 0; pages < 50; pages++) {
-      const res = await gql(t, query, { after });
+      const res: GraphQLResponse = await gql(t, query, { after });
       expect(res.errors).toBeUndefined();
-      const impact = res.data.asset.impact;
+      const impact: { dependents: { ref: string }[]; consumers: { ref: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } =
+        res.data.asset.impact;
       dependents.push(...impact.dependents.map((d: { ref: string }) => d.ref));
       consumers.push(...impact.consumers.map((c: { ref: string }) => c.ref));
       after = impact.pageInfo.endCursor;
