@@ -127,8 +127,10 @@ export const typeDefs = /* GraphQL */ `
   type Finding {
     type: FindingType!
     severity: Severity!
-    "The assets involved, as refs; a cycle or a chain in order."
+    "The assets involved, as refs; a cycle or a chain in order. At most 20: a longer one lists its first 19 and its last."
     assets: [String!]!
+    "Only when \`assets\` is cut short: how many assets the chain or loop has in all (else null)."
+    assetsTotal: Int
     message: String!
     fix: String!
   }

@@ -39,7 +39,8 @@ export const findingsQuerySchema = z
 export const findingSchema = z.object({
   type: z.enum(FINDING_TYPES),
   severity: z.enum(SEVERITIES),
-  assets: z.array(z.string()),
+  assets: z.array(z.string()).describe('the assets involved, a chain or loop in order; at most 20: a longer one lists its first 19 and its last'),
+  assetsTotal: z.number().int().optional().describe('only when `assets` is cut short: how many assets the chain or loop has in all'),
   message: z.string(),
   fix: z.string(),
 });
@@ -61,7 +62,8 @@ export const findingsRoutes =
           summary: 'ML technical-debt findings: feedback loops, correction cascades, unstable and underutilised dependencies',
           description:
             'Ordered by type, then by the ids of the assets named; the order is stable, so cursors survive unrelated ' +
-            'changes. `total` counts every finding matching the filters. See docs/findings.md for the types.',
+            'changes. `total` counts every finding matching the filters. A page holds at most `limit` findings and ' +
+            '4 MiB of JSON; a shorter page with a `nextCursor` is not the end. See docs/findings.md for the types.',
           querystring: findingsQuerySchema,
           response: { 200: findingsResponseSchema, 400: errorResponseSchema, 404: errorResponseSchema },
         },
