@@ -23,6 +23,7 @@ const envSchema = z.object({
   DEPCAT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   DEPCAT_IMPORT_IDLE_MS: z.coerce.number().int().positive().default(10_000),
   DEPCAT_IMPORT_MAX_MS: z.coerce.number().int().positive().default(60 * 60_000),
+  DEPCAT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 /** The variables read, in the order `.env.example` lists them. */
@@ -51,6 +52,8 @@ export interface Config {
   importIdleMs: number;
   /** How long an import may run, from its headers to its last line. */
   importMaxMs: number;
+  /** A webhook receiver that has not answered within this long counts as a failed attempt. */
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -79,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.DEPCAT_REQUEST_TIMEOUT_MS,
     importIdleMs: e.DEPCAT_IMPORT_IDLE_MS,
     importMaxMs: e.DEPCAT_IMPORT_MAX_MS,
+    webhookTimeoutMs: e.DEPCAT_WEBHOOK_TIMEOUT_MS,
   };
 }

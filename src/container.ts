@@ -84,7 +84,11 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const lineage = new LineageService(graph, uow, undeclared);
   const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
-  const outboxWorker = new OutboxWorker(uow.autocommit.outbox, { backoffMs: config.webhookBackoffMs }, log);
+  const outboxWorker = new OutboxWorker(
+    uow.autocommit.outbox,
+    { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },
+    log,
+  );
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow);

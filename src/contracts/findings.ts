@@ -31,7 +31,10 @@ export const findingsQuerySchema = z
 export const findingSchema = z.object({
   type: z.enum(FINDING_TYPES),
   severity: z.enum(SEVERITIES),
-  assets: z.array(z.string()),
+  assets: z
+    .array(z.string())
+    .describe('the assets involved, a chain or loop in order; at most 20: a longer one lists its first 19 and its last'),
+  assetsTotal: z.number().int().optional().describe('only when `assets` is cut short: how many assets the chain or loop has in all'),
   message: z.string(),
   fix: z.string(),
 });

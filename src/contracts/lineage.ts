@@ -6,8 +6,11 @@ import { cursorSchema, limitSchema } from './paging.js';
 
 // Requests and answers of closures, consumers and impact, shared by REST and GraphQL.
 
+const closurePosition = z.object({ distance: z.number().int().min(1), id: z.number().int().min(1) });
 /** A closure continues after the (distance, id) of its last item. */
-export const closureCursor = cursorSchema(z.object({ distance: z.number().int().min(1), id: z.number().int().min(1) }));
+export const closureCursor = cursorSchema(closurePosition);
+/** An impact page's position in both of its lists, dependents and consumers (see ImpactCursor). */
+export const impactCursor = cursorSchema(closurePosition.extend({ consumers: closurePosition.nullable().optional() }));
 
 const DEPTH_RULE = 'must be a whole number, 1 or more';
 
@@ -27,7 +30,7 @@ export const closureQuerySchema = z
   .strict();
 
 export const consumersQuerySchema = closureQuerySchema.omit({ kind: true });
-export const impactQuerySchema = closureQuerySchema.omit({ kind: true, depth: true });
+export const impactQuerySchema = closureQuerySchema.omit({ kind: true, depth: true }).extend({ cursor: impactCursor.optional() });
 
 // ---- answers ----
 

@@ -30,8 +30,13 @@ export const typeRank = (type: FindingType): number => FINDING_TYPES.indexOf(typ
 export interface Finding {
   type: FindingType;
   severity: Severity;
-  /** The assets involved, most responsible first (a cycle or chain in order). */
+  /**
+   * The assets involved, most responsible first (a cycle or chain in order); at most 20:
+   * a longer chain or loop lists its first 19 and its last.
+   */
   assets: string[];
+  /** Only when `assets` is cut short: how many assets the chain or loop has in all. */
+  assetsTotal?: number;
   message: string;
   /** What to do, in words that name no adapter's requests. */
   fix: string;

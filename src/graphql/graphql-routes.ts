@@ -9,6 +9,8 @@ import { createContext, type GraphQLContext } from './context.js';
 import { maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
+import { useOperationLimits } from './operation-limits.js';
+import { withResponseBudget } from './response-budget.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
 
@@ -21,7 +23,8 @@ const tag = (limit: string) => [
 
 const armor: GraphQLArmorConfig = {
   maxDepth: { n: GRAPHQL_LIMITS.maxDepth, onReject: tag('maxDepth') },
-  costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, onReject: tag('maxCost') },
+  // The cost is checked with the operation's variables, before execution (operation-limits.ts).
+  costLimit: { enabled: false },
   maxAliases: { n: GRAPHQL_LIMITS.maxAliases, onReject: tag('maxAliases') },
   maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, onReject: tag('maxDirectives') },
   maxTokens: { n: GRAPHQL_LIMITS.maxTokens, onReject: tag('maxTokens') },
@@ -40,8 +43,10 @@ type ServerContext = { req: FastifyRequest; reply: FastifyReply };
 
 /** GraphQL at /graphql (and GraphiQL for browsers), over the same services as REST. */
 export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
+  // Every list, text and JSON field counts against the operation's response budget.
+  const measured = withResponseBudget(createSchema({ typeDefs, resolvers }), resolvers);
   const yoga = createYoga<ServerContext, GraphQLContext>({
-    schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers }),
+    schema: createSchema<ServerContext & GraphQLContext>({ typeDefs, resolvers: measured }),
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'depcat GraphQL explorer', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: renderExplorer,
@@ -58,7 +63,7 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
           : app.log.error({ args: [first, ...args] }, 'graphql'),
     },
     context: ({ req }) => createContext(c, req),
-    plugins: [EnvelopArmorPlugin(armor)],
+    plugins: [EnvelopArmorPlugin(armor), useOperationLimits()],
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.

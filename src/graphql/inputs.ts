@@ -3,7 +3,7 @@ import { assetCursor, deleteQuerySchema, listQuerySchema } from '../contracts/as
 import { notificationQuerySchema } from '../contracts/deprecation.js';
 import { toFieldIssues } from '../contracts/field-issues.js';
 import { findingAssetSchema, findingCursor, findingOwnerSchema } from '../contracts/findings.js';
-import { closureCursor, depthSchema } from '../contracts/lineage.js';
+import { closureCursor, depthSchema, impactCursor } from '../contracts/lineage.js';
 import { listSetSchema } from '../contracts/lists.js';
 import { idCursor, limitSchema } from '../contracts/paging.js';
 import { undeclaredQuerySchema } from '../contracts/usage.js';
@@ -52,7 +52,7 @@ const closurePaging = {
 
 export const closureArgs = z.object({ ...closurePaging, kinds: kindsSchema.optional() });
 export const consumersArgs = z.object(closurePaging);
-export const impactArgs = z.object({ first: closurePaging.first, after: closurePaging.after });
+export const impactArgs = z.object({ first: closurePaging.first, after: impactCursor.optional() });
 
 export const upsertAssetArgs = z.object({
   ref: refSchema,

@@ -127,8 +127,10 @@ export const typeDefs = /* GraphQL */ `
   type Finding {
     type: FindingType!
     severity: Severity!
-    "The assets involved, as refs; a cycle or a chain in order."
+    "The assets involved, as refs; a cycle or a chain in order. At most 20: a longer one lists its first 19 and its last."
     assets: [String!]!
+    "Only when \`assets\` is cut short: how many assets the chain or loop has in all (else null)."
+    assetsTotal: Int
     message: String!
     "What to do, in words."
     fix: String!
@@ -314,7 +316,7 @@ export const typeDefs = /* GraphQL */ `
     pageInfo: PageInfo!
   }
 
-  "\`pageInfo\` pages through \`dependents\`."
+  "\`pageInfo\` pages through \`dependents\` and \`consumers\` together: each page lists the next \`first\` of each (consumers run out no later; then the list is empty)."
   type Impact {
     root: String!
     safeToDelete: Boolean!

@@ -9,7 +9,7 @@ import type { GraphSync } from '../graph/graph-sync.js';
 import type { FindingsRepository } from '../repositories/findings-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 import { AnnotationTable } from './findings/annotation-table.js';
-import { selectPage, sortGroup, toListing, type Listing } from './findings/finding-page.js';
+import { cursorOf, fitting, selectPage, sortGroup, toListing, type Listing } from './findings/finding-page.js';
 import { FindingRules, type FindingRecord, type RuleContext } from './findings/finding-rules.js';
 import { describe } from './findings/finding-text.js';
 
@@ -104,7 +104,10 @@ export class FindingsService {
     query: FindingsQuery,
   ): FindingsPage {
     const { records, next, total } = selectPage(listing, ctx.index, filter, query.limit, query.after);
-    return { items: records.map((record) => describe(record, ctx)), total, nextCursor: next };
+    const items = records.map((record) => describe(record, ctx));
+    const kept = fitting(items);
+    if (kept < items.length) return { items: items.slice(0, kept), total, nextCursor: cursorOf(records[kept - 1]) };
+    return { items, total, nextCursor: next };
   }
 
   /**
@@ -177,21 +180,12 @@ export class FindingsService {
     for (const edge of edges.unpinnedVolatile) rules.unpinnedVolatile(edge);
     for (const edge of edges.negligible) rules.negligibleImportance(edge);
 
-    if (index.kindOf(id) === 'model') {
-      // Any model above it (through models) may have a chain that passes through it.
-      const above = [id];
-      const seen = new Set(above);
-      for (let head = 0; head < above.length; head++)
-        for (const w of rules.chains.modelDependents(above[head]))
-          if (!seen.has(w)) {
-            seen.add(w);
-            above.push(w);
-          }
-      for (const model of above) {
+    if (index.kindOf(id) === 'model')
+      // Every cascade whose chain passes through it, also where the listing is cut short before it.
+      for (const model of rules.chains.modelsThrough(id)) {
         const chain = rules.cascade(model);
-        if (chain?.includes(id)) rules.emitCascade(chain);
+        if (chain) rules.emitCascade(chain);
       }
-    }
 
     const members = componentOf(index, id);
     if (members.length > 0) rules.feedbackLoop(canonicalCycle(index, members), members.length);

@@ -54,7 +54,16 @@ export interface ImpactReport {
   dependents: ClosureItem[];
   consumers: ConsumerItem[];
   owners: string[];
-  nextCursor: ClosureCursor | null;
+  nextCursor: ImpactCursor | null;
+}
+
+/**
+ * Where the next impact page starts: after the last dependent shown and, in `consumers`,
+ * after the last consumer shown (null: every consumer has been shown). One cursor pages
+ * both lists: consumers are dependents too, so they never run out later than dependents.
+ */
+export interface ImpactCursor extends ClosureCursor {
+  consumers?: ClosureCursor | null;
 }
 
 export interface ClosureQuery {
@@ -115,11 +124,20 @@ export class LineageService {
   }
 
   /** What deleting or changing the asset would touch: every dependent, consumer and owner. */
-  async impact(ref: Ref, query: Omit<ClosureQuery, 'kinds' | 'depth'>): Promise<ImpactReport> {
+  async impact(ref: Ref, query: { limit: number; after?: ImpactCursor }): Promise<ImpactReport> {
     const { index, id } = await this.rootOf(ref);
     const traversal = index.traverse(id, 'downstream');
-    const page = traversal.page(query.limit, { after: query.after });
-    const consumerPage = this.consumerPage(index, traversal, { limit: query.limit });
+    const { after } = query;
+    const page = traversal.page(query.limit, { after: after && { distance: after.distance, id: after.id } });
+    // A cursor without a consumer position continues the consumers after the same dependent.
+    const consumersAfter = after?.consumers === undefined ? after : after.consumers;
+    const consumerPage =
+      consumersAfter === null
+        ? { next: null, consumers: [] }
+        : this.consumerPage(index, traversal, {
+            limit: query.limit,
+            after: consumersAfter && { distance: consumersAfter.distance, id: consumersAfter.id },
+          });
     const total = traversal.total();
     return {
       root: formatRef(ref),
@@ -129,7 +147,7 @@ export class LineageService {
       dependents: page.nodes.map(toItem),
       consumers: await this.withContacts(consumerPage.consumers),
       owners: traversal.owners(),
-      nextCursor: page.next,
+      nextCursor: page.next && { ...page.next, consumers: consumerPage.next },
     };
   }
 

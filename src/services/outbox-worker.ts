@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ClaimedDelivery, OutboxRepository } from '../repositories/outbox-repository.js';
 
 export interface OutboxWorkerOptions {
@@ -9,7 +10,7 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   /** A receiver slower than this counts as a failed attempt. */
   requestTimeoutMs?: number;
-  /** Rows claimed per round; delivered concurrently. */
+  /** Deliveries in flight at once; a slot is refilled as soon as its delivery ends. */
   batchSize?: number;
   /** Longest sleep when nothing is due: how soon rows queued by other processes are seen. */
   idleMs?: number;
@@ -85,23 +86,44 @@ export class OutboxWorker {
     this.running = null;
   }
 
+  /**
+   * Keeps up to `batchSize` deliveries in flight and refills a slot as soon as one ends,
+   * so receivers that hang take a slot each until their timeout but never hold up a
+   * round: a healthy receiver's notice waits at most for a free slot.
+   */
   private async loop(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    // Every delivery in flight listens for the stop.
+    setMaxListeners(this.batchSize + 10, this.stopping.signal);
     while (!this.stopping.signal.aborted) {
       let sleepMs = this.idleMs;
       try {
-        const claimed = await this.outbox.claimDue(this.batchSize, this.leaseMs());
-        await Promise.all(claimed.map((row) => this.deliver(row)));
-        if (claimed.length === this.batchSize) sleepMs = 0;
-        else {
-          const due = await this.outbox.msUntilNextDue();
-          if (due !== null) sleepMs = Math.min(due, this.idleMs);
+        const free = this.batchSize - inFlight.size;
+        if (free > 0) {
+          const claimed = await this.outbox.claimDue(free, this.leaseMs());
+          for (const row of claimed) {
+            const delivery: Promise<void> = this.deliver(row)
+              .catch((error: unknown) => this.log.error({ err: error, delivery: row.id }, 'notification outbox: recording a delivery failed'))
+              .finally(() => {
+                inFlight.delete(delivery);
+                this.wake();
+              });
+            inFlight.add(delivery);
+          }
+          if (claimed.length === free) sleepMs = inFlight.size < this.batchSize ? 0 : this.idleMs;
+          else {
+            const due = await this.outbox.msUntilNextDue();
+            if (due !== null) sleepMs = Math.min(due, this.idleMs);
+          }
         }
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         this.log.error({ err: error }, 'notification outbox: round failed; retrying');
       }
+      // A delivery that ends wakes this up, so a freed slot is refilled at once.
       await this.sleep(sleepMs);
     }
+    await Promise.all(inFlight);
   }
 
   /** Long enough that a lease never runs out while its request can still be running. */
@@ -129,6 +151,17 @@ export class OutboxWorker {
   private async deliver(row: ClaimedDelivery): Promise<void> {
     const body = JSON.stringify({ id: row.id, ...row.payload });
     let failure: string;
+    // Node 20's AbortSignal.any([AbortSignal.timeout(…), …]) never fires once a garbage
+    // collection has run, so a hanging receiver held its request forever: the timeout is
+    // a timer of our own, cleared when the request ends.
+    const stopping = this.stopping.signal;
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer within ${this.requestTimeoutMs} ms`, 'TimeoutError')),
+      this.requestTimeoutMs,
+    );
+    const onStop = () => controller.abort(stopping.reason);
+    stopping.addEventListener('abort', onStop, { once: true });
     try {
       const response = await fetch(row.url, {
         method: 'POST',
@@ -141,7 +174,7 @@ export class OutboxWorker {
         },
         body,
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.requestTimeoutMs), this.stopping.signal]),
+        signal: controller.signal,
       });
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
@@ -150,11 +183,14 @@ export class OutboxWorker {
       }
       failure = `HTTP ${response.status}`;
     } catch (error) {
-      if (this.stopping.signal.aborted) {
+      if (stopping.aborted) {
         await this.outbox.release(row.id).catch(() => {});
         return;
       }
       failure = describeError(error, this.requestTimeoutMs);
+    } finally {
+      clearTimeout(timer);
+      stopping.removeEventListener('abort', onStop);
     }
     const attempts = row.attempts + 1;
     this.log.warn({ delivery: row.id, url: row.url, attempts, failure }, 'notification delivery failed');

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { writeItem } from '../../services/assets/asset-service.js';
+import { ConflictError } from '../../domain/errors.js';
 import {
   assetListResponseSchema,
   assetResponseSchema,
@@ -12,7 +13,7 @@ import {
   importResponseSchema,
   listQuerySchema,
 } from '../../contracts/assets.js';
-import { withEncodedCursor } from '../../contracts/paging.js';
+import { encodeCursor, withEncodedCursor } from '../../contracts/paging.js';
 import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
 import { InputError } from '../../domain/errors.js';
 import { importChunks } from '../ndjson.js';
@@ -100,7 +101,18 @@ export const assetRoutes =
         },
       },
       async (request, reply) => {
-        await c.assets.delete(request.params, { ...request.query, actor: actorOf(request) });
+        try {
+          await c.assets.delete(request.params, { ...request.query, actor: actorOf(request) });
+        } catch (error) {
+          // The refusal's impact report goes on at GET …/impact?cursor=: its position is encoded as that route's.
+          const impact = error instanceof ConflictError ? (error.details as { nextCursor?: unknown } | undefined) : undefined;
+          if (impact?.nextCursor === undefined) throw error;
+          throw new ConflictError(
+            (error as Error).message,
+            { ...impact, nextCursor: impact.nextCursor === null ? null : encodeCursor(impact.nextCursor) },
+            (error as ConflictError).hint,
+          );
+        }
         return reply.code(204).send(null);
       },
     );

@@ -16,7 +16,8 @@ export const findingsRoutes =
           summary: 'ML technical-debt findings: feedback loops, correction cascades, unstable and underutilised dependencies',
           description:
             'Ordered by type, then by the ids of the assets named; the order is stable, so cursors survive unrelated ' +
-            'changes. `total` counts every finding matching the filters. See docs/findings.md for the types.',
+            'changes. `total` counts every finding matching the filters. A page holds at most `limit` findings and ' +
+            '4 MiB of JSON; a shorter page with a `nextCursor` is not the end. See docs/findings.md for the types.',
           querystring: findingsQuerySchema,
           response: { 200: findingsResponseSchema, 400: errorResponseSchema, 404: errorResponseSchema },
         },

@@ -67,7 +67,10 @@ export const lineageRoutes =
           tags: ['lineage'],
           summary: 'Pre-deletion impact check: what breaks, whom to tell',
           description:
-            '`dependents` and `consumers` are the first page (`limit`); `nextCursor` pages through `dependents`. ' +
+            '`dependents` and `consumers` are pages of up to `limit` items each; `nextCursor` continues both lists: ' +
+            'the next page lists the dependents and the consumers after those shown, so following it to the end shows ' +
+            'every dependent and every consumer exactly once (consumers, being dependents too, run out no later; after ' +
+            'that `consumers` is empty). The 409 of a refused DELETE carries the first page and the same `nextCursor`. ' +
             '`owners` lists the owners of every dependent.',
           params: assetPathSchema,
           querystring: impactQuerySchema,

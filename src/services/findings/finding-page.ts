@@ -6,6 +6,26 @@ import type { FindingRecord } from './finding-rules.js';
 export const sortKey = (record: FindingRecord): (number | string)[] =>
   record.identity === undefined ? record.ids : [...record.ids, record.identity];
 
+/** Where a listing continues after `record`. */
+export const cursorOf = (record: FindingRecord): FindingCursor => ({ type: record.type, key: sortKey(record) });
+
+/**
+ * The most JSON one page of findings carries. With at most MAX_FINDING_ASSETS refs a
+ * finding is about 1 KB, up to ~10 KB with 200-character names, so only a page of long
+ * names is cut short; its cursor then continues after the last finding it holds.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+
+/** How many of `items`, from the first, fit in `maxBytes` of JSON (always at least one). */
+export function fitting(items: readonly unknown[], maxBytes = MAX_PAGE_BYTES): number {
+  let bytes = 1024; // the envelope: total and nextCursor
+  for (let i = 0; i < items.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(items[i])) + 1;
+    if (bytes > maxBytes && i > 0) return i;
+  }
+  return items.length;
+}
+
 export function compareKeys(a: readonly (number | string)[], b: readonly (number | string)[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
@@ -90,8 +110,7 @@ export function selectPage(
       if (!unfiltered) total++;
       if (i < start || next) continue;
       if (records.length === limit) {
-        const last = records[records.length - 1];
-        next = { type: last.type, key: sortKey(last) };
+        next = cursorOf(records[records.length - 1]);
         continue;
       }
       records.push(record);

@@ -1,7 +1,7 @@
 import type { FindingType, Severity } from '../../domain/finding.js';
 import { parseRef } from '../../domain/model.js';
 import type { ClosureIndex } from '../../graph/closure-index.js';
-import { ModelChains } from '../../graph/model-chains.js';
+import { ModelChains, type ChainSummary } from '../../graph/model-chains.js';
 import type { EdgeFact } from '../../repositories/findings-repository.js';
 import type { AnnotationTable } from './annotation-table.js';
 
@@ -12,7 +12,10 @@ import type { AnnotationTable } from './annotation-table.js';
 export interface FindingRecord {
   type: FindingType;
   severity: Severity;
+  /** At most MAX_FINDING_ASSETS: a longer chain or loop keeps its first ones and its last. */
   ids: number[];
+  /** How many assets the finding involves in all, when `ids` lists only some of them. */
+  total?: number;
   /** Type-specific values: missing labels or fields, an importance, a component size. */
   args?: (string | number)[];
   /** The reading identity of an undeclared consumer (not an asset). */
@@ -26,6 +29,19 @@ export interface RuleContext {
   /** Today as YYYY-MM-DD (UTC): an asset is past its sunset from the day after it. */
   today: string;
 }
+
+/**
+ * The most assets one finding lists: a correction cascade or a feedback loop may run
+ * through thousands of models, and a listing of n cascades each naming its whole chain
+ * is quadratic. A longer one lists its first MAX_FINDING_ASSETS - 1 and its last.
+ */
+export const MAX_FINDING_ASSETS = 20;
+
+/** `ids` cut down to MAX_FINDING_ASSETS (its first ones and its last), with the count in all when cut. */
+const bounded = (ids: number[]): { ids: number[]; total?: number } =>
+  ids.length <= MAX_FINDING_ASSETS
+    ? { ids }
+    : { ids: [...ids.slice(0, MAX_FINDING_ASSETS - 1), ids[ids.length - 1]], total: ids.length };
 
 const missingLabels = (table: AnnotationTable, from: number, to: number): string[] => {
   const wanted = table.labels(from);
@@ -123,19 +139,24 @@ export class FindingRules {
     });
   }
 
-  /** The chain below a model that depends on at least one model. */
-  cascade(model: number): number[] | null {
+  /** The chain below a model that depends on at least one model, summed up to MAX_FINDING_ASSETS. */
+  cascade(model: number): ChainSummary | null {
     if (this.ctx.index.kindOf(model) !== 'model' || this.chains.modelDependencies(model).length === 0) return null;
-    return this.chains.chainFrom(model);
+    return this.chains.chainFrom(model, MAX_FINDING_ASSETS);
   }
 
-  emitCascade(chain: number[]): void {
+  emitCascade(chain: ChainSummary): void {
     // The brief: one hop (two models) is info; a chain of three or more models a warning.
-    this.emit({ type: 'correction_cascade', severity: chain.length >= 3 ? 'warning' : 'info', ids: chain });
+    this.emit({
+      type: 'correction_cascade',
+      severity: chain.length >= 3 ? 'warning' : 'info',
+      ids: chain.ids,
+      ...(chain.length > chain.ids.length ? { total: chain.length } : {}),
+    });
   }
 
   feedbackLoop(cycle: number[], componentSize: number): void {
-    this.emit({ type: 'feedback_loop', severity: 'warning', ids: cycle, args: [componentSize] });
+    this.emit({ type: 'feedback_loop', severity: 'warning', ...bounded(cycle), args: [componentSize] });
   }
 
   undeclared(assetId: number, read: { identity: string; count: number; lastSeen: string }): void {

@@ -14,6 +14,12 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
   const assets = record.ids.map((id) => index.refOf(id));
   const [a, b, c] = assets;
   const args = record.args ?? [];
+  // A cut-down chain or loop (see MAX_FINDING_ASSETS) says how many are left out before its last.
+  const inAll = record.total ?? assets.length;
+  const rest =
+    record.total === undefined
+      ? assets.slice(1)
+      : [...assets.slice(1, -1), `${inAll - assets.length} more down to ${assets[assets.length - 1]}`];
   let message: string;
   let fix: string;
   let hint: Hint | undefined;
@@ -21,8 +27,9 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
     case 'feedback_loop': {
       const size = Number(args[0]);
       message =
-        `Feedback loop: ${a} depends on ${[...assets.slice(1), a].join(', which depends on ')} again` +
-        (size > assets.length ? `; ${size} assets in all are caught in this loop.` : '.');
+        `Feedback loop: ${a} depends on ${[...rest, a].join(', which depends on ')} again` +
+        (record.total !== undefined ? `: a loop of ${inAll} assets` : '') +
+        (size > inAll ? `; ${size} assets in all are caught in this loop.` : '.');
       fix =
         `Break the loop: remove ${assets[assets.length - 1]}'s dependency on ${a}, or have it read a ` +
         'frozen, versioned snapshot (pinnedVersion) of that output instead of the live one.';
@@ -32,8 +39,8 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
       message =
         assets.length === 2
           ? `${a} is built on the output of model ${b}: a correction cascade of one hop.`
-          : `${a} is built on the output of ${assets.slice(1).join(', which is built on ')}: ` +
-            `a correction cascade ${assets.length} models deep.`;
+          : `${a} is built on the output of ${rest.join(', which is built on ')}: ` +
+            `a correction cascade ${inAll} models deep.`;
       fix =
         `Give ${a} its own inputs (the features ${b} uses) instead of ${b}'s predictions, or fold the correction ` +
         `into ${b}, so that improving ${assets[assets.length - 1]} cannot silently degrade the models above it.`;
@@ -95,5 +102,6 @@ export function describe(record: FindingRecord, { index, table, epsilon }: RuleC
   }
   const finding: Finding = { type: record.type, severity: record.severity, assets, message, fix };
   if (hint) finding.hint = hint;
+  if (record.total !== undefined) finding.assetsTotal = record.total;
   return finding;
 }
