@@ -6,6 +6,10 @@ import type { Config } from './config.js';
 import { createContainer, type Container, type ContainerOptions } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors.js';
+import { registerGracefulClose } from './http/graceful-close.js';
+import { requestIdOf } from './http/request-id.js';
+import { RequestLogController } from './http/request-logging.js';
+import { registerRequestObserver } from './http/request-observer.js';
 import { registerRequestGuards } from './http/request-guards.js';
 import { documentImportBody } from './http/ndjson.js';
 import { accessRoutes } from './http/routes/access-routes.js';
@@ -15,6 +19,7 @@ import { deprecationRoutes } from './http/routes/deprecation-routes.js';
 import { findingsRoutes } from './http/routes/findings-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
+import { metricsRoutes } from './http/routes/metrics-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
 import { usageRoutes } from './http/routes/usage-routes.js';
 import { createLogger } from './logger.js';
@@ -32,7 +37,7 @@ export interface BuildOptions extends Pick<ContainerOptions, 'onQuery' | 'findin
 /**
  * The one app factory: the server and the tests build the same instance. The logger comes
  * first, then the container, then the routes; the background tasks start once the app is
- * ready and stop when it closes, before the database does.
+ * ready and stop when it closes, after the requests in flight and before the database.
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<BuiltApp> {
   const log: FastifyBaseLogger = createLogger(config, { enabled: options.logger !== false });
@@ -40,6 +45,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     bodyLimit: config.bodyLimit,
     loggerInstance: log,
+    // One line per request at debug, not Fastify's two at info; each with the request's
+    // id, the caller's X-Request-Id when it is a valid one.
+    logController: new RequestLogController(),
+    genReqId: requestIdOf,
+    // While closing, a request on a connection still open is served (its answer closes the
+    // connection) rather than refused with a 503 outside the error shape: see graceful-close.ts.
+    return503OnClosing: false,
     // Refs and names may contain dots; keep them intact. A name is up to 200 characters
     // (a path parameter is measured decoded): a longer one gets the schema's 400 naming
     // it, and only a segment past 1,000 the router's 414.
@@ -54,10 +66,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     frameworkErrors,
     clientErrorHandler,
   });
-  // Before the error handler and the routes, so the not-found handler and every route inherit it.
+  // Before the error handler and the routes, so the not-found handler and every route inherit them.
+  registerRequestObserver(app, container.metrics);
+  registerGracefulClose(app, { graceMs: config.shutdownGraceMs, log, close: () => container.close() });
   registerRequestGuards(app, config);
   app.addHook('onReady', () => container.start());
-  app.addHook('onClose', () => container.close());
   try {
     await registerRoutes(app, container);
   } catch (error) {
@@ -87,7 +100,7 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
         { name: 'deprecation', description: 'Deprecation, consumer notifications and change history' },
         { name: 'usage', description: 'Observed reads, undeclared consumers, API keys and the access check' },
         { name: 'findings', description: 'ML technical-debt findings read off the dependency graph' },
-        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'health', description: 'Liveness, readiness and metrics' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -97,6 +110,7 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(container));
+  await app.register(metricsRoutes(container));
   await app.register(assetRoutes(container));
   await app.register(lineageRoutes(container));
   await app.register(deprecationRoutes(container));

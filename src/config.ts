@@ -24,6 +24,7 @@ const envSchema = z.object({
   DEPCAT_IMPORT_IDLE_MS: z.coerce.number().int().positive().default(10_000),
   DEPCAT_IMPORT_MAX_MS: z.coerce.number().int().positive().default(60 * 60_000),
   DEPCAT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  DEPCAT_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });
 
 /** The variables read, in the order `.env.example` lists them. */
@@ -54,6 +55,8 @@ export interface Config {
   importMaxMs: number;
   /** A webhook receiver that has not answered within this long counts as a failed attempt. */
   webhookTimeoutMs: number;
+  /** On SIGTERM, how long requests in flight may take to finish before their connections are closed. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importIdleMs: e.DEPCAT_IMPORT_IDLE_MS,
     importMaxMs: e.DEPCAT_IMPORT_MAX_MS,
     webhookTimeoutMs: e.DEPCAT_WEBHOOK_TIMEOUT_MS,
+    shutdownGraceMs: e.DEPCAT_SHUTDOWN_GRACE_MS,
   };
 }

@@ -4,6 +4,8 @@ import type { Log } from './logger.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { GraphSync } from './graph/graph-sync.js';
+import { Metrics } from './observability/metrics.js';
+import { MetricsScraper } from './observability/metrics-scraper.js';
 import { AccessRepository } from './repositories/access-repository.js';
 import { UnitOfWork } from './repositories/store.js';
 import { AccessService } from './services/access-service.js';
@@ -50,11 +52,15 @@ export interface Container {
   access: AccessService;
   /** Reads recorded by access checks, waiting to be written. */
   reads: ReadBuffer;
+  /** The process's metrics: what records is given it in its constructor. */
+  metrics: Metrics;
+  /** Answers /metrics. */
+  scraper: MetricsScraper;
   /** The background tasks, in start order. */
   lifecycle: Lifecycle;
   /** Starts the background tasks; called once the app is ready. */
   start(): Promise<void>;
-  /** Stops the background tasks in reverse order, then closes the database. */
+  /** Stops the background tasks in reverse order (the read flusher first), then closes the database. */
   close(): Promise<void>;
 }
 
@@ -77,17 +83,19 @@ export async function createContainer(config: Config, options: ContainerOptions)
     await db.close();
     throw error;
   }
-  const uow = new UnitOfWork(db, config.writeLockTimeoutMs);
+  const metrics = new Metrics();
+  const uow = new UnitOfWork(db, config.writeLockTimeoutMs, metrics);
   const graph = new GraphSync(uow.read.graph);
   const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows), log);
   const undeclared = new UndeclaredReads(uow, reads);
-  const lineage = new LineageService(graph, uow, undeclared);
+  const lineage = new LineageService(graph, uow, undeclared, metrics);
   const assets = new AssetService(uow, lineage, graph);
   const health = new HealthService(uow, graph);
   const outboxWorker = new OutboxWorker(
     uow.autocommit.outbox,
     { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },
     log,
+    metrics,
   );
   const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
@@ -98,6 +106,12 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const findings = new FindingsService(graph, uow, options.findingsReads ?? undeclared, {
     importanceEpsilon: config.importanceEpsilon,
   });
+
+  const scraper = new MetricsScraper(
+    metrics,
+    { graph, changeLog: uow.read.graph, pool: () => db.poolStats(), outbox: uow.read.outbox },
+    log,
+  );
 
   const lifecycle = new Lifecycle(
     [
@@ -133,11 +147,14 @@ export async function createContainer(config: Config, options: ContainerOptions)
     apiKeys,
     access,
     reads,
+    metrics,
+    scraper,
     lifecycle,
     start: () => lifecycle.start(),
     async close() {
       await lifecycle.stop();
       await db.close();
+      log.info({}, 'database closed');
     },
   };
 }

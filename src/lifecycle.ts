@@ -9,6 +9,7 @@ export interface BackgroundTask {
 
 export interface LifecycleLog {
   debug(object: object, message: string): void;
+  info(object: object, message: string): void;
   error(object: object, message: string): void;
 }
 
@@ -46,7 +47,8 @@ export class Lifecycle {
       const task = this.running.pop()!;
       try {
         await task.stop();
-        this.log.debug({ task: task.name }, 'background task stopped');
+        // At info: a shutdown says what it has done, step by step.
+        this.log.info({ task: task.name }, 'background task stopped');
       } catch (error) {
         this.log.error({ err: error, task: task.name }, 'background task failed to stop');
       }

@@ -7,7 +7,7 @@ import { createTestDatabase } from './helpers/database.js';
 const recorder = () => {
   const events: string[] = [];
   const errors: string[] = [];
-  const log = { debug: () => {}, error: (object: object) => errors.push((object as { task: string }).task) };
+  const log = { debug: () => {}, info: () => {}, error: (object: object) => errors.push((object as { task: string }).task) };
   const task = (name: string, behaviour: { failStart?: boolean; failStop?: boolean } = {}): BackgroundTask => ({
     name,
     start: () => {

@@ -77,7 +77,20 @@ export interface Database {
   transaction<T>(work: (query: SqlRunner) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** A dedicated session for migrations; release it when done. */
   session(): Promise<ScriptSession>;
+  /** The pool's counters, read in memory (for /metrics). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+/** How the connections are used now. On PGlite, its one connection and the work queued for it. */
+export interface PoolStats {
+  /** Most connections the pool opens. */
+  max: number;
+  /** Connections open, in use or idle. */
+  total: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -200,6 +213,7 @@ function openServer(connectionString: string, max: number, onQuery?: (sql: strin
         release: () => client.end(),
       };
     },
+    poolStats: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -214,17 +228,28 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
   // Queued ahead of every other statement on PGlite's one session: see openServer on UTC.
   void lite.exec("SET TimeZone = 'UTC'").catch(() => {});
   const prisma = newClient(new PrismaPGlite(lite), onQuery);
+  // Statements and transactions of ours under way or queued for the one connection
+  // (Prisma's are not counted): what the pool's counters mean here.
+  let using = 0;
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    using++;
+    try {
+      return await work();
+    } finally {
+      using--;
+    }
+  };
   return {
     prisma,
-    query: (async <T>(sql: string, params?: unknown[]) => {
+    query: (<T>(sql: string, params?: unknown[]) => {
       onQuery?.(sql);
-      return (await lite.query<T>(sql, params)).rows;
+      return counted(async () => (await lite.query<T>(sql, params)).rows);
     }),
     flavour: 'embedded',
     // PGlite has one connection: a transaction holds it, and statements outside it
     // (on `query`, or Prisma's) wait until it ends.
     transaction: (work, options) =>
-      lite.transaction(async (tx) => {
+      counted(() => lite.transaction(async (tx) => {
         const { run, tail } = chained(reported(async (sql, params) => (await tx.query(sql, params)).rows, onQuery));
         const modes = beginStatement(options);
         if (modes) void run(`SET TRANSACTION ${modes}`).catch(() => {});
@@ -234,7 +259,7 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
           // PGlite rolls back on a throw, once nothing of this transaction is still running.
           await tail().catch(() => {});
         }
-      }),
+      })),
     async session() {
       await lite.waitReady;
       return {
@@ -245,6 +270,7 @@ function openEmbedded(dataDir: string, onQuery?: (sql: string) => void): Databas
         release: async () => {},
       };
     },
+    poolStats: () => ({ max: 1, total: 1, idle: using === 0 ? 1 : 0, waiting: Math.max(0, using - 1) }),
     async close() {
       try {
         await prisma.$disconnect();

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
 import { isUnavailable } from '../db/database.js';
 import { DomainError, InputError, type FieldIssue, type Hint, type Operation } from '../domain/errors.js';
 
@@ -54,11 +54,26 @@ export async function underArgument<T>(argument: string, run: () => Promise<T>):
 }
 
 /**
+ * What the client sees in place of an unexpected error. The error it replaces is kept
+ * beside it (GraphQLError's JSON has no room for it), to be logged with the request's id
+ * (request-ids.ts); it is never sent.
+ */
+export class MaskedError extends GraphQLError {
+  constructor(
+    message: string,
+    options: GraphQLErrorOptions,
+    readonly hidden: unknown,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * yoga's maskError: domain errors pass through with `extensions.code` (and the offending
  * fields); errors GraphQL itself raised (syntax, validation, limits) are kept; anything
- * else is replaced by a generic message. yoga logs every error this replaces (through
- * Fastify's logger, see graphql-routes.ts), so domain errors are annotated in place:
- * they are the client's mistake, not the server's.
+ * else is replaced by a generic message, as a MaskedError, which is logged with the
+ * request's id. Domain errors are annotated in place: they are the client's mistake,
+ * not the server's, and are not logged.
  */
 export function maskError(error: unknown, message: string): Error {
   const graphql = error instanceof GraphQLError ? error : undefined;
@@ -71,14 +86,14 @@ export function maskError(error: unknown, message: string): Error {
   if (graphql && (!original || original instanceof GraphQLError)) return graphql;
   // Not a bug but an outage: the client should retry, as REST's 503 tells it.
   if (isUnavailable(original))
-    return new GraphQLError('the database is unavailable; retry shortly', {
-      nodes: graphql?.nodes,
-      path: graphql?.path,
-      extensions: { code: 'UNAVAILABLE' },
-    });
-  return new GraphQLError(message, {
-    nodes: graphql?.nodes,
-    path: graphql?.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-  });
+    return new MaskedError(
+      'the database is unavailable; retry shortly',
+      { nodes: graphql?.nodes, path: graphql?.path, extensions: { code: 'UNAVAILABLE' } },
+      original,
+    );
+  return new MaskedError(
+    message,
+    { nodes: graphql?.nodes, path: graphql?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    original,
+  );
 }

@@ -10,6 +10,7 @@ import { maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { useOperationLimits } from './operation-limits.js';
+import { useRequestIds } from './request-ids.js';
 import { withResponseBudget } from './response-budget.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -56,14 +57,14 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
       debug: (...args) => app.log.debug({ args }, 'graphql'),
       info: (...args) => app.log.info({ args }, 'graphql'),
       warn: (...args) => app.log.warn({ args }, 'graphql'),
-      // yoga calls this with each error it masked: log it with its stack, never send it.
-      error: (first: unknown, ...args: unknown[]) =>
-        first instanceof Error
-          ? app.log.error({ err: first }, 'unexpected error in a GraphQL operation')
-          : app.log.error({ args: [first, ...args] }, 'graphql'),
+      // yoga calls this with each error it masked: useRequestIds logs those, with the
+      // request's id, which yoga does not know.
+      error: (first: unknown, ...args: unknown[]) => {
+        if (!(first instanceof Error)) app.log.error({ args: [first, ...args] }, 'graphql');
+      },
     },
     context: ({ req }) => createContext(c, req),
-    plugins: [EnvelopArmorPlugin(armor), useOperationLimits()],
+    plugins: [EnvelopArmorPlugin(armor), useOperationLimits(), useRequestIds()],
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.

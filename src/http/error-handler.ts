@@ -31,8 +31,13 @@ function restMessage(error: DomainError): string {
   return error instanceof PreconditionFailedError ? `If-Match: ${message}` : message;
 }
 
-const body = (code: string, message: string, details?: unknown) => ({
-  error: details === undefined ? { code, message } : { code, message, details },
+/**
+ * The one error body shape: `{error: {code, message, details?, requestId}}`. The request
+ * id is the one in the `x-request-id` header and on the request's log lines, so a client
+ * reporting an error names what to look for.
+ */
+const body = (requestId: string, code: string, message: string, details?: unknown) => ({
+  error: details === undefined ? { code, message, requestId } : { code, message, details, requestId },
 });
 /** The one error body shape, for the answers that do not pass through this handler. */
 export { body as errorBody };
@@ -40,7 +45,7 @@ export { body as errorBody };
 /** One mapping from errors to statuses and one body shape, for every route. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(body('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+    reply.code(404).send(body(request.id, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -56,31 +61,31 @@ export function registerErrorHandler(app: FastifyInstance): void {
         location,
       );
       const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-      return reply.code(400).send(body('INVALID_INPUT', summary, issues));
+      return reply.code(400).send(body(request.id, 'INVALID_INPUT', summary, issues));
     }
     const domain: unknown = error;
     if (domain instanceof InputError) {
       const rendered = domain.mapIssues(({ hint, ...issue }) => ({ ...issue, message: withRestForm(issue.message, hint) }));
-      return reply.code(400).send(body(domain.code, rendered.message, rendered.issues));
+      return reply.code(400).send(body(request.id, domain.code, rendered.message, rendered.issues));
     }
     if (domain instanceof DomainError) {
       if (domain instanceof BusyError) reply.header('retry-after', '5');
-      return reply.code(STATUS[domain.code] ?? 400).send(body(domain.code, restMessage(domain), domain.details));
+      return reply.code(STATUS[domain.code] ?? 400).send(body(request.id, domain.code, restMessage(domain), domain.details));
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply.code(413).send(body('PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`));
+      return reply.code(413).send(body(request.id, 'PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`));
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Fastify's own client errors: malformed JSON, unsupported media type, empty body...
       const code = status === 400 ? 'INVALID_INPUT' : (error.code ?? 'BAD_REQUEST');
       const details = status === 400 ? [{ in: 'body', field: 'body', message: error.message }] : undefined;
-      return reply.code(status).send(body(code, error.message, details));
+      return reply.code(status).send(body(request.id, code, error.message, details));
     }
     if (isUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
-      return reply.code(503).header('retry-after', '5').send(body('UNAVAILABLE', 'the database is unavailable; retry shortly'));
+      return reply.code(503).header('retry-after', '5').send(body(request.id, 'UNAVAILABLE', 'the database is unavailable; retry shortly'));
     }
     request.log.error({ err: error }, 'unexpected error');
-    return reply.code(500).send(body('INTERNAL', 'internal error; it has been logged'));
+    return reply.code(500).send(body(request.id, 'INTERNAL', 'internal error; it has been logged'));
   });
 }

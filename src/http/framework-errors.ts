@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './error-handler.js';
 import { bodyPending, codeForStatus } from './request-guards.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 
 /**
  * The answers Fastify and Node give before a route (and so the error handler) is reached,
@@ -12,16 +14,18 @@ import { bodyPending, codeForStatus } from './request-guards.js';
 
 /** Fastify's `frameworkErrors`: the router found no valid route for the path. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // No hook has run for a request the router refused.
+  reply.header(REQUEST_ID_HEADER, request.id);
   // The route never reads the body; one still arriving would be parsed as the next request.
   if (bodyPending(request)) reply.header('connection', 'close');
   if (error.code === 'FST_ERR_BAD_URL') {
     const message = 'is not valid percent-encoded UTF-8';
-    reply.code(400).send(errorBody('INVALID_INPUT', `path: ${message}`, [{ in: 'params', field: 'path', message }]));
+    reply.code(400).send(errorBody(request.id, 'INVALID_INPUT', `path: ${message}`, [{ in: 'params', field: 'path', message }]));
   } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    reply.code(414).send(errorBody(codeForStatus(414), 'a segment of the path is longer than any valid identifier'));
+    reply.code(414).send(errorBody(request.id, codeForStatus(414), 'a segment of the path is longer than any valid identifier'));
   } else {
     request.log.error({ err: error }, 'unexpected router error');
-    reply.code(500).send(errorBody('INTERNAL', 'internal error; it has been logged'));
+    reply.code(500).send(errorBody(request.id, 'INTERNAL', 'internal error; it has been logged'));
   }
 }
 
@@ -40,13 +44,16 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'the request is not valid HTTP/1.1'];
-  this.log.debug({ err: error }, 'client error');
+  // No request was parsed to take an id from: this answer gets one of its own.
+  const requestId = randomUUID();
+  this.log.debug({ err: error, requestId }, 'client error');
   // An answer already being written to this socket cannot be followed by another.
   const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (socket.writable && !answering) {
-    const payload = JSON.stringify(errorBody(status === 400 ? 'BAD_REQUEST' : codeForStatus(status), message));
+    const payload = JSON.stringify(errorBody(requestId, status === 400 ? 'BAD_REQUEST' : codeForStatus(status), message));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `${REQUEST_ID_HEADER}: ${requestId}\r\n` +
         `Content-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
     );
   }

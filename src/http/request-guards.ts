@@ -108,6 +108,6 @@ export function registerRequestGuards(app: FastifyInstance, limits: { requestTim
     reply.header('content-type', 'application/json; charset=utf-8');
     const accepts = reply.getHeader('accept'); // what a 406 could have been answered in
     const message = `${STATUS_CODES[reply.statusCode]}${typeof accepts === 'string' ? `: answers are ${accepts}` : ''}`;
-    return JSON.stringify(errorBody(codeForStatus(reply.statusCode), message));
+    return JSON.stringify(errorBody(request.id, codeForStatus(reply.statusCode), message));
   });
 }

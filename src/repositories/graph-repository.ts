@@ -69,6 +69,22 @@ export class GraphRepository {
     return Number(seq);
   }
 
+  /**
+   * How far an index that has applied the log up to `seq` is behind it: the entries after
+   * `seq`, and the age of the first of them by the database's clock. Two probes of the
+   * primary key (its last entry, and the first after `seq`), whatever the log's length.
+   */
+  async lag(seq: number): Promise<{ entries: number; seconds: number }> {
+    const [row] = await this.db.query<{ head: string; age: number | null }>(
+      `SELECT (${LAST_SEQ}) AS head,
+              (SELECT EXTRACT(EPOCH FROM now() - changed_at)::float8
+                 FROM graph_changes WHERE seq > $1::bigint ORDER BY seq LIMIT 1) AS age`,
+      [String(seq)],
+    );
+    // A log pruned behind the index, or a clock step, is no lag.
+    return { entries: Math.max(0, Number(row.head) - seq), seconds: Math.max(0, row.age ?? 0) };
+  }
+
   /** The log entries after `seq`: see the function of the same name. */
   changesSince(seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
     return changesSince(this.db.query, seq, limit);

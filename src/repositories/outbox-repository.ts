@@ -127,6 +127,19 @@ export class OutboxRepository {
     return row?.ms == null ? null : Math.max(0, row.ms);
   }
 
+  /**
+   * The rows not delivered, counted per state: one grouped count, one pass over the table
+   * (for /metrics, which runs it once per scrape).
+   */
+  async backlog(): Promise<Record<Exclude<NotificationState, 'delivered'>, number>> {
+    const rows = await this.db.query<{ state: NotificationState; rows: number }>(
+      `SELECT state, count(*)::int AS rows FROM notification_outbox WHERE state <> 'delivered' GROUP BY state`,
+    );
+    const counts = { pending: 0, failing: 0, given_up: 0 };
+    for (const row of rows) if (row.state !== 'delivered') counts[row.state] = row.rows;
+    return counts;
+  }
+
   /** Newest first; `beforeId` continues a previous page. A typed read: Prisma's `findMany`. */
   async list(query: NotificationQuery): Promise<NotificationRecord[]> {
     const rows = await this.pool.prisma.notificationOutbox.findMany({

@@ -1,4 +1,5 @@
-import type { Database, SqlRunner } from '../db/database.js';
+import { pgErrorCode, type Database, type SqlRunner } from '../db/database.js';
+import { unrecorded, type LockMetrics } from '../observability/metrics.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
 import { AssetWriter, lockGraph } from './asset-writer.js';
@@ -76,6 +77,7 @@ export class UnitOfWork {
     private readonly db: Pick<Database, 'prisma' | 'query' | 'transaction'>,
     /** How long a write waits for the graph write lock before it fails (503 BUSY). */
     private readonly lockTimeoutMs = 30_000,
+    private readonly metrics: LockMetrics = unrecorded,
   ) {
     this.pool = {
       query: db.query,
@@ -102,11 +104,23 @@ export class UnitOfWork {
     return rows.map((row) => row.version);
   }
 
-  /** The graph write lock is queued ahead of the work's first statement, which runs once it is held. */
+  /**
+   * The graph write lock is queued ahead of the work's first statement, which runs once it
+   * is held. The wait recorded runs from the call, so it includes the wait for a
+   * connection: on PGlite writers queue for its one connection rather than for the lock.
+   */
   private locked<T>(work: (query: SqlRunner) => Promise<T>): Promise<T> {
+    const asked = performance.now();
+    const waited = () => (performance.now() - asked) / 1000;
     return translated(
       this.db.transaction(async (query) => {
-        const locked = lockGraph(query, this.lockTimeoutMs);
+        const locked = lockGraph(query, this.lockTimeoutMs).then(
+          () => this.metrics.lockWaited(waited(), 'acquired'),
+          (error: unknown) => {
+            this.metrics.lockWaited(waited(), pgErrorCode(error) === '55P03' ? 'timed_out' : 'failed');
+            throw error;
+          },
+        );
         locked.catch(() => {});
         const result = await work(query);
         await locked;

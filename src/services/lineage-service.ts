@@ -4,6 +4,7 @@ import { formatRef, type Kind, type Ref } from '../domain/model.js';
 import type { Page } from '../domain/page.js';
 import type { ClosureCursor, ClosureIndex, Direction, KindCounts, Traversal } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
+import type { ClosureKind, ClosureMetrics } from '../observability/metrics.js';
 import type { UnitOfWork } from '../repositories/store.js';
 
 export interface ClosureItem {
@@ -86,7 +87,13 @@ export class LineageService {
     private readonly graph: GraphSync,
     private readonly uow: UnitOfWork,
     private readonly undeclared: UndeclaredReadersSource,
+    private readonly metrics: ClosureMetrics,
   ) {}
+
+  /** Records one closure: the assets its search reached, and the time since `started`. */
+  private computed(kind: ClosureKind, traversal: Traversal, started: number): void {
+    this.metrics.closureComputed(kind, traversal.total(), (performance.now() - started) / 1000);
+  }
 
   private async rootOf(ref: Ref): Promise<{ index: ClosureIndex; id: number }> {
     const index = await this.graph.fresh();
@@ -97,9 +104,10 @@ export class LineageService {
 
   async closure(ref: Ref, direction: Direction, query: ClosureQuery): Promise<ClosurePage> {
     const { index, id } = await this.rootOf(ref);
+    const started = performance.now();
     const traversal = index.traverse(id, direction, query.depth);
     const page = traversal.page(query.limit, { after: query.after, kinds: query.kinds });
-    return {
+    const answer: ClosurePage = {
       root: formatRef(ref),
       direction,
       total: traversal.total(query.kinds),
@@ -107,12 +115,16 @@ export class LineageService {
       items: page.nodes.map(toItem),
       nextCursor: page.next,
     };
+    this.computed(direction, traversal, started);
+    return answer;
   }
 
   async consumers(ref: Ref, query: Omit<ClosureQuery, 'kinds'>): Promise<ConsumersReport> {
     const { index, id } = await this.rootOf(ref);
+    const started = performance.now();
     const traversal = index.traverse(id, 'downstream', query.depth);
     const page = this.consumerPage(index, traversal, query);
+    this.computed('consumers', traversal, started);
     const [consumers, undeclared] = await Promise.all([this.withContacts(page.consumers), this.undeclared.readersOf(id)]);
     return {
       root: formatRef(ref),
@@ -126,6 +138,7 @@ export class LineageService {
   /** What deleting or changing the asset would touch: every dependent, consumer and owner. */
   async impact(ref: Ref, query: { limit: number; after?: ImpactCursor }): Promise<ImpactReport> {
     const { index, id } = await this.rootOf(ref);
+    const started = performance.now();
     const traversal = index.traverse(id, 'downstream');
     const { after } = query;
     const page = traversal.page(query.limit, { after: after && { distance: after.distance, id: after.id } });
@@ -139,14 +152,17 @@ export class LineageService {
             after: consumersAfter && { distance: consumersAfter.distance, id: consumersAfter.id },
           });
     const total = traversal.total();
+    const countsByKind = traversal.countsByKind();
+    const owners = traversal.owners();
+    this.computed('impact', traversal, started);
     return {
       root: formatRef(ref),
       safeToDelete: total === 0,
       total,
-      countsByKind: traversal.countsByKind(),
+      countsByKind,
       dependents: page.nodes.map(toItem),
       consumers: await this.withContacts(consumerPage.consumers),
-      owners: traversal.owners(),
+      owners,
       nextCursor: page.next && { ...page.next, consumers: consumerPage.next },
     };
   }

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { unrecorded, type DeliveryFailure, type DeliveryMetrics } from '../observability/metrics.js';
 import type { ClaimedDelivery, OutboxRepository } from '../repositories/outbox-repository.js';
 
 export interface OutboxWorkerOptions {
@@ -27,9 +28,11 @@ const silent: WorkerLog = { warn: () => {}, error: () => {} };
 export const retryDelay = (attempts: number, backoffMs: number, maxBackoffMs: number): number =>
   Math.min(backoffMs * 2 ** Math.max(0, attempts - 1), maxBackoffMs);
 
+const timedOut = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+
 const describeError = (error: unknown, timeoutMs: number): string => {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return `no answer within ${timeoutMs} ms`;
+  if (timedOut(error)) return `no answer within ${timeoutMs} ms`;
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   const base = error instanceof Error ? error.message : String(error);
   return cause?.code ? `${base}: ${cause.code}` : cause?.message ? `${base}: ${cause.message}` : base;
@@ -57,6 +60,7 @@ export class OutboxWorker {
     private readonly outbox: OutboxRepository,
     private readonly options: OutboxWorkerOptions,
     private readonly log: WorkerLog = silent,
+    private readonly metrics: DeliveryMetrics = unrecorded,
   ) {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.maxAttempts = options.maxAttempts ?? 10;
@@ -151,6 +155,7 @@ export class OutboxWorker {
   private async deliver(row: ClaimedDelivery): Promise<void> {
     const body = JSON.stringify({ id: row.id, ...row.payload });
     let failure: string;
+    let reason: DeliveryFailure;
     // Node 20's AbortSignal.any([AbortSignal.timeout(…), …]) never fires once a garbage
     // collection has run, so a hanging receiver held its request forever: the timeout is
     // a timer of our own, cleared when the request ends.
@@ -178,21 +183,25 @@ export class OutboxWorker {
       });
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
+        this.metrics.delivered();
         await this.outbox.markDelivered(row.id);
         return;
       }
       failure = `HTTP ${response.status}`;
+      reason = 'http_status';
     } catch (error) {
       if (stopping.aborted) {
         await this.outbox.release(row.id).catch(() => {});
         return;
       }
       failure = describeError(error, this.requestTimeoutMs);
+      reason = timedOut(error) ? 'timeout' : 'network';
     } finally {
       clearTimeout(timer);
       stopping.removeEventListener('abort', onStop);
     }
     const attempts = row.attempts + 1;
+    this.metrics.deliveryFailed(reason, attempts >= this.maxAttempts);
     this.log.warn({ delivery: row.id, url: row.url, attempts, failure }, 'notification delivery failed');
     await this.outbox.markFailed(row.id, failure, retryDelay(attempts, this.options.backoffMs, this.maxBackoffMs), this.maxAttempts);
   }
