@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { createContainer, type Container, type ContainerOptions } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
@@ -32,6 +33,8 @@ export interface BuiltApp {
 export interface BuildOptions extends Pick<ContainerOptions, 'onQuery' | 'findingsReads'> {
   /** `false` builds the app with a logger that writes nothing. */
   logger?: boolean;
+  /** Where the log lines go instead of standard output (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface BuildOptions extends Pick<ContainerOptions, 'onQuery' | 'findin
  * ready and stop when it closes, after the requests in flight and before the database.
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<BuiltApp> {
-  const log: FastifyBaseLogger = createLogger(config, { enabled: options.logger !== false });
+  const log: FastifyBaseLogger = createLogger(config, { enabled: options.logger !== false, destination: options.logDestination });
   const container = await createContainer(config, { log, onQuery: options.onQuery, findingsReads: options.findingsReads });
   const app = Fastify({
     bodyLimit: config.bodyLimit,

@@ -1,4 +1,4 @@
-import { pino, type LogFn, type Logger } from 'pino';
+import { pino, type DestinationStream, type LogFn, type Logger } from 'pino';
 import type { Config } from './config.js';
 
 /** What the services and background tasks log through: the app's logger, or a test's. */
@@ -14,6 +14,10 @@ export interface Log {
  * (as its `loggerInstance`), and the container hands it to the services and background
  * tasks, so that nothing is given a logger after it has been built.
  */
-export function createLogger(config: Pick<Config, 'logLevel'>, options: { enabled?: boolean } = {}): Logger {
-  return pino({ level: config.logLevel, enabled: options.enabled ?? true });
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  options: { enabled?: boolean; destination?: DestinationStream } = {},
+): Logger {
+  const settings = { level: config.logLevel, enabled: options.enabled ?? true };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

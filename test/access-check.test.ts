@@ -133,7 +133,7 @@ describe('API keys as the credential', () => {
     await t.http.delete(`/v1/assets/consumer/reporting/keys/${issued.body.id}`).expect(204);
     const revoked = await post(`Bearer ${issued.body.secret}`);
     expect(revoked.status).toBe(401);
-    expect(revoked.body.error).toEqual({ code: 'UNAUTHORIZED', message: 'the API key has been revoked' });
+    expect(revoked.body.error).toEqual({ code: 'UNAUTHORIZED', message: 'the API key has been revoked', requestId: expect.any(String) });
     // The other key of the same consumer still works.
     expect((await post(`Bearer ${secret}`)).status).toBe(200);
   });

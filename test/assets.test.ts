@@ -320,7 +320,7 @@ describe('unknown assets and routes', () => {
   it('is a 404 with the error shape', async () => {
     const res = await t.http.get('/v1/assets/model/nobody');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: { code: 'NOT_FOUND', message: 'model:nobody does not exist' } });
+    expect(res.body).toEqual({ error: { code: 'NOT_FOUND', message: 'model:nobody does not exist', requestId: expect.any(String) } });
     expect((await t.http.get('/v1/nothing-here')).body.error.code).toBe('NOT_FOUND');
   });
 });

@@ -337,7 +337,7 @@ describe('errors and limits', () => {
       const res = await gql(t, `{ asset(ref: "source:raw") { ref } }`);
       const error = onlyError(res);
       expect(error.message).toBe('Unexpected error.');
-      expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+      expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) });
       expect(JSON.stringify(res)).not.toContain('secret');
       expect(log).toHaveBeenCalledWith(
         { err: expect.objectContaining({ message: 'secret connection string' }) },

@@ -174,7 +174,8 @@ describe("the router's and the parsers' refusals, in the error shape", () => {
     expect(res.statusCode).toBe(status);
     const body = res.json();
     expect(body).toEqual({ error: expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String) }) });
-    expect(Object.keys(body.error).filter((k) => !['code', 'message', 'details'].includes(k))).toEqual([]);
+    expect(body.error.requestId).toEqual(expect.any(String));
+    expect(Object.keys(body.error).filter((k) => !['code', 'message', 'details', 'requestId'].includes(k))).toEqual([]);
   };
   const post = (url: string, contentType: string | undefined, payload: string, headers: Record<string, string> = {}) =>
     t.app.inject({ method: 'POST', url, payload, headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers } });

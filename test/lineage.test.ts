@@ -135,7 +135,7 @@ describe('errors', () => {
   it.each(['upstream', 'downstream', 'consumers', 'impact'])('%s of an unknown asset is 404', async (what) => {
     const res = await t.http.get(`/v1/assets/feature/ghost/${what}`);
     expect(res.status).toBe(404);
-    expect(res.body.error).toEqual({ code: 'NOT_FOUND', message: 'feature:ghost does not exist' });
+    expect(res.body.error).toEqual({ code: 'NOT_FOUND', message: 'feature:ghost does not exist', requestId: expect.any(String) });
   });
 
   it('names bad query parameters', async () => {
