@@ -183,8 +183,9 @@ export class OutboxWorker {
       });
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
-        this.metrics.delivered();
         await this.outbox.markDelivered(row.id);
+        // Counted once stored, so a scrape never sees a delivery its backlog still holds.
+        this.metrics.delivered();
         return;
       }
       failure = `HTTP ${response.status}`;
@@ -201,8 +202,8 @@ export class OutboxWorker {
       stopping.removeEventListener('abort', onStop);
     }
     const attempts = row.attempts + 1;
-    this.metrics.deliveryFailed(reason, attempts >= this.maxAttempts);
     this.log.warn({ delivery: row.id, url: row.url, attempts, failure }, 'notification delivery failed');
     await this.outbox.markFailed(row.id, failure, retryDelay(attempts, this.options.backoffMs, this.maxBackoffMs), this.maxAttempts);
+    this.metrics.deliveryFailed(reason, attempts >= this.maxAttempts);
   }
 }
