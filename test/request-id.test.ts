@@ -157,6 +157,16 @@ describe('logging at LOG_LEVEL=info', () => {
     ]);
   });
 
+  it('does not warn about a readiness probe answered "not ready"', async () => {
+    vi.spyOn(info.container.health, 'readiness').mockResolvedValueOnce({
+      ready: false,
+      checks: { database: 'ok', migrations: 'ok', graph: 'loading' },
+    });
+    const before = info.lines.length;
+    await info.http.get('/readyz').expect(503);
+    expect(info.lines.slice(before)).toEqual([]);
+  });
+
   it('still logs the start-up', () => {
     expect(info.lines.some((line) => line.level === LEVEL.info && /listening/i.test(line.msg))).toBe(true);
   });

@@ -1,5 +1,12 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A probe (readiness): its 503 is an answer ("not yet"), not a server error to warn about. */
+    probe?: boolean;
+  }
+}
+
 /**
  * Fastify's request lines, quieter: none on arrival, and one when the answer is written,
  * at debug (at warn for a 5xx or a failed write), so that LOG_LEVEL=info logs start-up,
@@ -22,7 +29,7 @@ export class RequestLogController extends LogController {
       responseTime: reply.elapsedTime,
     };
     if (error) request.log.warn({ ...line, err: error }, 'writing the answer failed');
-    else if (reply.statusCode >= 500) request.log.warn(line, 'request answered with a server error');
+    else if (reply.statusCode >= 500 && !request.routeOptions.config.probe) request.log.warn(line, 'request answered with a server error');
     else request.log.debug(line, 'request completed');
   }
 

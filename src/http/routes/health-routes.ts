@@ -18,6 +18,7 @@ export const healthRoutes =
     app.get(
       '/readyz',
       {
+        config: { probe: true },
         schema: {
           tags: ['health'],
           summary: 'Readiness: database reachable, migrations applied, graph index loaded',
