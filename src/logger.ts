@@ -19,5 +19,8 @@ export function createLogger(
   options: { enabled?: boolean; destination?: DestinationStream } = {},
 ): Logger {
   const settings = { level: config.logLevel, enabled: options.enabled ?? true };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // Written synchronously: pino's default buffers and writes in the background, and on
+  // process.exit its final flush can overtake a write still under way, so a shutdown's
+  // last lines came out of order (or not at all after a crash). At info there are few lines.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }

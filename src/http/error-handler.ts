@@ -81,6 +81,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const details = status === 400 ? [{ in: 'body', field: 'body', message: error.message }] : undefined;
       return reply.code(status).send(body(request.id, code, error.message, details));
     }
+    // The client closed the connection mid-request (an import cut off, a shutdown's grace
+    // over): nobody reads this answer, and it is no outage of the database.
+    if (error.code === 'ECONNRESET' && error.message === 'aborted') {
+      request.log.debug({ err: error }, 'the client closed the connection before the end of the request');
+      return reply.code(400).send(body(request.id, 'CLIENT_CLOSED_REQUEST', 'the connection closed before the end of the request'));
+    }
     if (isUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
       return reply.code(503).header('retry-after', '5').send(body(request.id, 'UNAVAILABLE', 'the database is unavailable; retry shortly'));

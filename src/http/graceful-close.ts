@@ -5,6 +5,12 @@ export interface CloseLog {
   warn(object: object, message: string): void;
 }
 
+/**
+ * After the grace period, how long a request whose connection was closed for it may take
+ * to notice and end (an import rolls back) before the database closes under it.
+ */
+const WRAP_UP_MS = 2000;
+
 export interface GracefulCloseOptions {
   /** How long requests in flight may take to finish once the close has begun. */
   graceMs: number;
@@ -22,8 +28,9 @@ export interface GracefulCloseOptions {
  * 2. Requests in flight finish, for up to `graceMs`; after that their connections are
  *    closed.
  * 3. A request whose client has gone (or whose connection was closed in 2) may still be
- *    working: the close waits for its handler to answer, until the same deadline, so the
- *    database is not closed under it ("Cannot use a pool after calling end").
+ *    working: the close waits for its handler to answer, until the same deadline (plus
+ *    WRAP_UP_MS for those cut off in 2), so the database is not closed under it
+ *    ("Cannot use a pool after calling end").
  * 4. `close()`: the background tasks stop (the access-check reads are flushed first),
  *    then the database closes.
  *
@@ -75,7 +82,7 @@ export function registerGracefulClose(app: FastifyInstance, options: GracefulClo
   // Runs once the server has closed (Fastify's own onClose, added later, runs first).
   app.addHook('onClose', async () => {
     if (inFlight.size > 0) {
-      const left = deadline - Date.now();
+      const left = deadline + WRAP_UP_MS - Date.now();
       let wait: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         settled = resolve;
