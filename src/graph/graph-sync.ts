@@ -1,12 +1,25 @@
-import { CATCH_UP_CHUNK, type GraphRepository } from '../repositories/graph-repository.js';
+import { CATCH_UP_CHUNK } from '../repositories/graph-repository.js';
 import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../heap.js';
 import { ClosureIndex } from './closure-index.js';
+import { BehindHorizonError } from './log-horizon.js';
 import type { NodeState } from './node-state.js';
 
 export interface GraphSyncStats {
   assets: number;
   appliedSeq: number;
   loadMs: number;
+  /** Snapshots loaded again since start-up because the index fell behind the pruned log. */
+  reloads: number;
+}
+
+/**
+ * Where the index reads the change log, and its snapshot when it fell behind the log's
+ * horizon: the pool (GraphRepository), or a write transaction holding the graph write
+ * lock (AssetWriter), whose reads then see one state of the graph.
+ */
+export interface GraphLog {
+  changesSince(seq: number, limit: number): Promise<NodeState[]>;
+  snapshot(onChunk: (nodes: NodeState[]) => void): Promise<number>;
 }
 
 /**
@@ -14,7 +27,9 @@ export interface GraphSyncStats {
  * change-log position it corresponds to; every read then first applies the log entries
  * committed since. Because writers serialise on one lock, each read of the log sees a
  * prefix of it, so a read that starts after any write (through any process) has
- * returned sees that write.
+ * returned sees that write. The log is pruned behind a horizon; an index that fell behind
+ * it (a process paused for longer than the log is kept) loads the snapshot again, and
+ * reads wait for that as they wait at start-up.
  */
 export class GraphSync {
   readonly index = new ClosureIndex();
@@ -25,8 +40,10 @@ export class GraphSync {
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private reloading: Promise<void> | null = null;
+  private reloads = 0;
 
-  constructor(private readonly log: Pick<GraphRepository, 'snapshot' | 'changesSince'>) {}
+  constructor(private readonly log: GraphLog) {}
 
   /** Loads the snapshot once; later calls wait for the same load, or retry a failed one. */
   start(): Promise<void> {
@@ -50,8 +67,13 @@ export class GraphSync {
     return this.ready;
   }
 
+  /** Loading the snapshot again, after falling behind the change log's horizon. */
+  get isReloading(): boolean {
+    return this.reloading !== null;
+  }
+
   stats(): GraphSyncStats {
-    return { assets: this.index.size, appliedSeq: this.appliedSeq, loadMs: Math.round(this.loadMs) };
+    return { assets: this.index.size, appliedSeq: this.appliedSeq, loadMs: Math.round(this.loadMs), reloads: this.reloads };
   }
 
   /** The index, caught up with every change committed before this call. */
@@ -120,23 +142,33 @@ export class GraphSync {
    */
   async stop(): Promise<void> {
     this.stopFollowing();
-    await Promise.allSettled([this.loaded, this.inFlight]);
+    await Promise.allSettled([this.loaded, this.inFlight, this.reloading]);
   }
 
   /**
-   * Catches the index up through `read`, which a write transaction holding the graph write
+   * Catches the index up through `log`, which a write transaction holding the graph write
    * lock gives: nothing can commit after what it reads, so the index is exact until that
    * transaction ends. A writer that read through the pool instead could wait for a
-   * connection held by writers waiting for its lock.
+   * connection held by writers waiting for its lock. A reload under way is awaited first,
+   * so that none can replace the index while the writer uses it.
    */
-  async freshUnderLock(read: (seq: number, limit: number) => Promise<NodeState[]>): Promise<void> {
+  async freshUnderLock(log: GraphLog): Promise<void> {
     await this.start();
-    await this.pull(read);
+    await this.reloading?.catch(() => {});
+    await this.pull(log);
   }
 
-  private async pull(read = (seq: number, limit: number) => this.log.changesSince(seq, limit)): Promise<void> {
+  private async pull(log: GraphLog = this.log): Promise<void> {
     for (;;) {
-      const changes = await read(this.appliedSeq, CATCH_UP_CHUNK);
+      let changes: NodeState[];
+      try {
+        changes = await log.changesSince(this.appliedSeq, CATCH_UP_CHUNK);
+      } catch (error) {
+        if (!(error instanceof BehindHorizonError)) throw error;
+        // Another read may have moved the index on, or reloaded it, meanwhile.
+        if (this.appliedSeq < error.horizon) await this.reload(log);
+        continue;
+      }
       for (const change of changes) {
         // Entries only move forward; a slower, older answer may arrive after a newer one.
         if (change.seq <= this.appliedSeq) continue;
@@ -147,4 +179,28 @@ export class GraphSync {
     }
   }
 
+  /**
+   * Loads the snapshot again into a new index and swaps it in at once, so that the index
+   * is at every moment exact at its position: the old one until the swap, the new one
+   * after. Concurrent callers share one reload. The swap happens only if it moves the
+   * position forward: a catch-up that ran meanwhile may already stand further on, and a
+   * writer holding the lock must never see its index go back.
+   */
+  private reload(log: GraphLog): Promise<void> {
+    this.reloading ??= (async () => {
+      const fresh = new ClosureIndex();
+      const position = await log.snapshot((nodes) => {
+        for (const node of nodes) fresh.apply(node);
+      });
+      if (position > this.appliedSeq) {
+        this.index.replaceWith(fresh);
+        this.appliedSeq = position;
+        this.reloads++;
+      }
+      if (this.index.size >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
+    })().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
 }

@@ -34,9 +34,9 @@ export class Store {
 /** The methods that write, per repository: `uow.read` leaves them out. */
 interface Writes {
   assets: 'touch' | 'setDeprecation' | 'delete';
-  graph: 'appendChanges';
+  graph: 'appendChanges' | 'prune';
   history: 'append';
-  outbox: 'enqueue' | 'claimDue' | 'markDelivered' | 'markFailed' | 'release';
+  outbox: 'enqueue' | 'claimDue' | 'markDelivered' | 'markFailed' | 'release' | 'retry' | 'retryGivenUp' | 'pruneDelivered';
   usage: 'add';
   apiKeys: 'create' | 'revoke';
   findings: never;
