@@ -66,12 +66,11 @@ export const notificationListResponseSchema = z.object({
 
 const ID_RULE = 'must be a notice id: a whole number from 1';
 
-/** A notice's id, as the listing shows it. */
+/** A notice's id, as the listing shows it; `int()` also bounds it to safe integers, within bigint. */
 export const notificationIdSchema = z.coerce
   .number({ error: ID_RULE })
   .int({ error: ID_RULE })
   .min(1, { error: ID_RULE })
-  .max(Number.MAX_SAFE_INTEGER, { error: ID_RULE })
   .describe('the id of a notice, as GET /v1/notifications lists it');
 
 export const notificationParamsSchema = z.object({ id: notificationIdSchema }).strict();
