@@ -40,7 +40,10 @@ export class GraphSync {
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** A reload through the pool, shared by the reads that found the index behind. */
   private reloading: Promise<void> | null = null;
+  /** A writer's reload, through its own transaction. */
+  private reloadingUnderLock: Promise<void> | null = null;
   private reloads = 0;
 
   constructor(private readonly log: GraphLog) {}
@@ -69,7 +72,7 @@ export class GraphSync {
 
   /** Loading the snapshot again, after falling behind the change log's horizon. */
   get isReloading(): boolean {
-    return this.reloading !== null;
+    return this.reloading !== null || this.reloadingUnderLock !== null;
   }
 
   stats(): GraphSyncStats {
@@ -142,19 +145,19 @@ export class GraphSync {
    */
   async stop(): Promise<void> {
     this.stopFollowing();
-    await Promise.allSettled([this.loaded, this.inFlight, this.reloading]);
+    await Promise.allSettled([this.loaded, this.inFlight, this.reloading, this.reloadingUnderLock]);
   }
 
   /**
    * Catches the index up through `log`, which a write transaction holding the graph write
    * lock gives: nothing can commit after what it reads, so the index is exact until that
    * transaction ends. A writer that read through the pool instead could wait for a
-   * connection held by writers waiting for its lock. A reload under way is awaited first,
-   * so that none can replace the index while the writer uses it.
+   * connection held by writers waiting for its lock; for the same reason, an index behind
+   * the horizon is reloaded through `log` too, never by waiting for a reload through the
+   * pool.
    */
   async freshUnderLock(log: GraphLog): Promise<void> {
     await this.start();
-    await this.reloading?.catch(() => {});
     await this.pull(log);
   }
 
@@ -180,27 +183,44 @@ export class GraphSync {
   }
 
   /**
-   * Loads the snapshot again into a new index and swaps it in at once, so that the index
-   * is at every moment exact at its position: the old one until the swap, the new one
-   * after. Concurrent callers share one reload. The swap happens only if it moves the
-   * position forward: a catch-up that ran meanwhile may already stand further on, and a
-   * writer holding the lock must never see its index go back.
+   * Loads the snapshot again. Reads through the pool share one reload, or wait for a
+   * writer's if one is under way (it ends at the newest position). A writer holding the
+   * lock reloads through its own transaction and waits for nothing else: a reload through
+   * the pool may itself be waiting for a connection (or, on PGlite, for the writer's
+   * transaction to end).
    */
   private reload(log: GraphLog): Promise<void> {
-    this.reloading ??= (async () => {
-      const fresh = new ClosureIndex();
-      const position = await log.snapshot((nodes) => {
-        for (const node of nodes) fresh.apply(node);
+    if (log !== this.log) {
+      const run: Promise<void> = this.loadAgain(log).finally(() => {
+        if (this.reloadingUnderLock === run) this.reloadingUnderLock = null;
       });
-      if (position > this.appliedSeq) {
-        this.index.replaceWith(fresh);
-        this.appliedSeq = position;
-        this.reloads++;
-      }
-      if (this.index.size >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
-    })().finally(() => {
+      this.reloadingUnderLock = run;
+      return run;
+    }
+    if (this.reloadingUnderLock) return this.reloadingUnderLock.catch(() => {});
+    this.reloading ??= this.loadAgain(log).finally(() => {
       this.reloading = null;
     });
     return this.reloading;
+  }
+
+  /**
+   * The snapshot, into a new index swapped in at once, so that the index is at every
+   * moment exact at its position: the old one until the swap, the new one after. The swap
+   * happens only if it moves the position forward: with two reloads under way (a read's
+   * and a writer's), or a catch-up that ran meanwhile, the index may already stand
+   * further on, and a writer holding the lock must never see its index go back.
+   */
+  private async loadAgain(log: GraphLog): Promise<void> {
+    const fresh = new ClosureIndex();
+    const position = await log.snapshot((nodes) => {
+      for (const node of nodes) fresh.apply(node);
+    });
+    if (position > this.appliedSeq) {
+      this.index.replaceWith(fresh);
+      this.appliedSeq = position;
+      this.reloads++;
+    }
+    if (this.index.size >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
   }
 }
