@@ -58,9 +58,9 @@ export async function changesSince(query: SqlRunner, seq: number, limit = CATCH_
   // primary-key lookup per entry. A plain join is planned as scans of both tables. The
   // horizon's one row makes the answer at least one row, with or without entries.
   const rows = await query<NodeRow & { horizon: string }>(
-    `SELECT h.seq::text AS horizon, c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner,
-            ${deprecatedSql('a')} AS deprecated,
-            (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps
+    `SELECT c.seq::text AS seq, c.asset_id AS id, a.kind, a.name, a.owner, ${deprecatedSql('a')} AS deprecated,
+            (SELECT array_agg(d.dependency_id) FROM dependencies d WHERE d.dependent_id = a.id) AS deps,
+            h.seq::text AS horizon
        FROM graph_log_horizon h
        LEFT JOIN LATERAL (SELECT seq, asset_id FROM graph_changes WHERE seq > $1::bigint ORDER BY seq LIMIT $2) c ON true
        LEFT JOIN LATERAL (SELECT * FROM assets WHERE id = c.asset_id LIMIT 1) a ON true
