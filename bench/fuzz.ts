@@ -28,6 +28,9 @@ function report(figures: Figures, seconds: number): void {
   console.log(table(figures.byKind, (k) => `  (${(figures.msByKind[k] / figures.byKind[k]).toFixed(1)} ms)`));
   console.log('\nrequests by status:');
   console.log(table(figures.byStatus));
+  console.log('\nstatuses by kind of input:');
+  for (const [kind, statuses] of Object.entries(figures.byKindStatus).sort((a, b) => figures.byKind[b[0]] - figures.byKind[a[0]]))
+    console.log(`  ${kind.padEnd(16)} ${Object.entries(statuses).sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
   console.log('\nrequests by target:');
   console.log(table(figures.byTarget));
   console.log('\nslowest answers:');

@@ -80,7 +80,11 @@ export class Catalog {
   /** Cursors each target issued, by target: valid `cursor`/`after` values. */
   readonly cursors = new Map<string, string[]>();
 
-  constructor(private readonly app: FastifyInstance) {}
+  constructor(
+    private readonly app: FastifyInstance,
+    /** The app's body limit: a body one byte over it must be a 413. */
+    readonly bodyLimit: number,
+  ) {}
 
   /** Registers (or restores) the seed: the assets, the deprecation, a key and an undeclared reader. */
   async seed(): Promise<void> {
@@ -146,7 +150,7 @@ export class Catalog {
  * contact, only consumers have a contact or an SLA, only features and models a value type,
  * only sources a stability.
  */
-export function fitToKind(body: Json, kind: string): Json {
+export function fitToKind(body: Json, kind: string, self?: string): Json {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
   const fitted: Record<string, Json> = { ...body };
   if (kind === 'consumer') {
@@ -158,14 +162,25 @@ export function fitToKind(body: Json, kind: string): Json {
   if (kind === 'source' || kind === 'consumer') delete fitted.valueType;
   if (kind !== 'source') delete fitted.stability;
   if (Array.isArray(fitted.dependsOn)) {
-    // A dependency listed twice is refused: keep the first of each ref.
+    // A dependency listed twice, or on the asset itself, is refused: keep the first of each other ref.
     const seen = new Set<string>();
     fitted.dependsOn = fitted.dependsOn.filter((d) => {
       const ref = typeof d === 'string' ? d : d !== null && typeof d === 'object' && !Array.isArray(d) ? String(d.ref) : '';
-      if (seen.has(ref)) return false;
+      if (seen.has(ref) || ref === self) return false;
       seen.add(ref);
       return true;
     });
   }
   return fitted;
+}
+
+/** The items of a batch, each fitted to its ref's kind, each ref once (a ref listed twice is refused). */
+export function fitItems(items: Json[]): Json[] {
+  const seen = new Set<string>();
+  return items.flatMap((item) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item) || typeof item.ref !== 'string') return [item];
+    if (seen.has(item.ref)) return [];
+    seen.add(item.ref);
+    return [fitToKind(item, item.ref.split(':')[0], item.ref)];
+  });
 }

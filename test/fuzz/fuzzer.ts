@@ -27,6 +27,8 @@ export interface Figures {
   /** Milliseconds spent waiting for answers, by kind of input. */
   msByKind: Record<string, number>;
   byStatus: Record<string, number>;
+  /** Statuses by kind of input: `{nul: {400: 2000, 500: 12}}`. */
+  byKindStatus: Record<string, Record<string, number>>;
   byTarget: Record<string, number>;
   /** Failures by class: how many, and the first of each. */
   failures: Record<string, { count: number; first: Failure }>;
@@ -62,7 +64,19 @@ class FuzzFailure extends Error {}
  * request generators made from its own OpenAPI document and GraphQL schema.
  */
 export class Fuzzer {
-  readonly figures: Figures = { requests: 0, controls: 0, byKind: {}, msByKind: {}, byStatus: {}, byTarget: {}, failures: {}, failureKinds: {}, slowest: [], ms: 0 };
+  readonly figures: Figures = {
+    requests: 0,
+    controls: 0,
+    byKind: {},
+    msByKind: {},
+    byStatus: {},
+    byKindStatus: {},
+    byTarget: {},
+    failures: {},
+    failureKinds: {},
+    slowest: [],
+    ms: 0,
+  };
   /** Identities whose reads an accepted usage report or access check recorded (the buffer writes them later). */
   private readonly readers = new Set<string>([CONTROL.consumer]);
   private sent = 0;
@@ -80,7 +94,7 @@ export class Fuzzer {
   static async start(env: Record<string, string> = {}): Promise<Fuzzer> {
     const t = await startTestApp({ DEPCAT_WEBHOOK_BACKOFF_MS: '600000', ...env });
     const watch = await StoreWatch.install(t.db.url);
-    const catalog = new Catalog(t.app);
+    const catalog = new Catalog(t.app, t.container.config.bodyLimit);
     await catalog.seed();
     await watch.changes();
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
@@ -127,7 +141,9 @@ export class Fuzzer {
     // Read the changes whatever the verdict: the next request must start from a clean log.
     const changes = await this.watch.changes();
     const agreed = access ? await this.controlsAgree(controls) : null;
-    const verdicts = [judge(request, response), this.storedOnRefusal(request, response, changes), agreed].filter((v): v is Verdict => v !== null);
+    const verdicts = [judge(request, response), this.storedOnRefusal(request, response, changes), agreed].filter(
+      (v): v is Verdict => v !== null,
+    );
     this.previous = `${request.kind}: ${request.method} ${cut(request.url, 120)} (${cut(request.what, 120)}) -> ${response.status} ${cut(response.body, 200)}`;
     if (verdicts.length === 0) {
       if (response.status === 200) this.catalog.harvest(request.target, safeJson(response.body));
@@ -171,6 +187,7 @@ export class Fuzzer {
     bump(this.figures.byKind, request.kind);
     this.figures.msByKind[request.kind] = (this.figures.msByKind[request.kind] ?? 0) + response.ms;
     bump(this.figures.byStatus, String(response.status));
+    bump((this.figures.byKindStatus[request.kind] ??= {}), String(response.status));
     bump(this.figures.byTarget, request.target);
     const slowest = this.figures.slowest;
     if (slowest.length < 5 || response.ms > slowest[slowest.length - 1].ms) {

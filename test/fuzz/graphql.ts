@@ -14,7 +14,7 @@ import {
   type GraphQLOutputType,
   type IntrospectionQuery,
 } from 'graphql';
-import { fitToKind, type Catalog } from './catalog.js';
+import { fitItems, fitToKind, type Catalog } from './catalog.js';
 import { bodyText, putRaw, type Draft } from './draft.js';
 import { MUTATIONS, WEIGHTS, type MutationContext } from './mutations.js';
 import { listFilter, readersOf } from './rest.js';
@@ -137,10 +137,9 @@ const takesNestedFirst = (op: GraphQLOperation) => op.nestedSelection.includes('
 function fitArgs(op: GraphQLOperation, args: Record<string, Json>): Record<string, Json> {
   const fitted = { ...args };
   const kindOf = (ref: Json | undefined) => (typeof ref === 'string' ? ref.split(':')[0] : '');
-  if (isObject(fitted.input) && 'owner' in fitted.input) fitted.input = fitToKind(fitted.input, kindOf(fitted.ref));
+  if (isObject(fitted.input) && 'owner' in fitted.input) fitted.input = fitToKind(fitted.input, kindOf(fitted.ref), String(fitted.ref));
   if (isObject(fitted.input) && fitted.input.replacedBy === fitted.ref) delete (fitted.input as Record<string, Json>).replacedBy;
-  if (Array.isArray(fitted.assets))
-    fitted.assets = fitted.assets.map((a) => (isObject(a) ? fitToKind(a, kindOf(a.ref)) : a));
+  if (Array.isArray(fitted.assets)) fitted.assets = fitItems(fitted.assets);
   if (op.name === 'reinstateAsset' && fitted.lifecycle !== 'experimental') delete fitted.lifecycle;
   if (op.name === 'deleteAsset' && fitted.force === true && typeof fitted.reason !== 'string') fitted.reason = 'fuzz';
   return fitted;

@@ -40,7 +40,7 @@ const done = (draft: Draft, kind: InputKind, what: string, expect: Expectation =
 
 const describe = (slot: Slot) => `${slot.in}.${slot.field}`;
 const excerpt = (value: unknown) => {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
@@ -72,8 +72,14 @@ function withChar(chars: string[], kind: InputKind, label: string): Mutation {
     return fc
       .tuple(fc.constantFrom(...slots), fc.constantFrom(...chars), fc.nat(), fc.constantFrom('key', 'value'))
       .map(([slot, char, at, where]) => {
-        // Stored text must not hold a NUL: refused wherever it would be stored or parsed.
-        const refused = slot.in === 'headers' ? slot.name !== 'x-actor' || draft.readsActor === true : draft.api === 'rest' ? draft.target.split(' ')[0] !== 'GET' : draft.write;
+        // Text with a NUL cannot be stored: a write, or a header the operation reads, must refuse it.
+        // (A read may refuse it or answer that nothing matches.)
+        const refused =
+          slot.in === 'headers'
+            ? slot.name !== 'x-actor' || draft.readsActor === true
+            : draft.api === 'rest'
+              ? !draft.target.startsWith('GET ')
+              : draft.write;
         const field = { in: slot.in, field: slot.field, loose: true };
         if (slot.name === 'metadata' && slot.value === undefined) {
           const metadata = where === 'key' ? { [`k${char}ey`]: 1 } : { note: `a${char}b`, list: [`x${char}`] };
@@ -114,17 +120,16 @@ const deepJson: Mutation = (draft) => {
 const longNames: Mutation = (draft, ctx) => {
   const slots = [...paramSlots(draft).filter((s) => s.name === 'name'), ...bodySlots(draft).filter(refSlot(draft))];
   if (slots.length === 0) return null;
-  const kindOf = (slot: Slot): keyof Catalog['names'] =>
-    (slot.in === 'params' ? (draft.params.kind ?? 'consumer') : String(slot.value).split(':')[0]) as keyof Catalog['names'];
+  const seeded = ctx.catalog.existing.filter((ref) => ref.length - ref.indexOf(':') - 1 > 100);
   return fc.tuple(fc.constantFrom(...slots), fc.integer({ min: 101, max: 200 }), fc.boolean()).map(([slot, length, existing]) => {
-    const kind = kindOf(slot);
-    // A name written (a path, a batch item's ref) may be new; a name referred to must exist.
-    const referred = slot.in === 'body' && slot.name !== 'ref';
-    const pool = referred ? ctx.catalog.existing.map((r) => r.slice(r.indexOf(':') + 1)) : (ctx.catalog.names[kind] ?? []);
-    const known = pool.filter((n) => n.length > 100 && ctx.catalog.existing.includes(`${kind}:${n}`) === (referred || existing));
-    const name = (existing || referred) && known.length > 0 ? known[length % known.length] : longName(`new${length}`, length);
-    const value = slot.in === 'params' ? name : `${kind}:${name}`;
-    return done(put(draft, slot, value), 'long-name', `a ${name.length}-character name in ${describe(slot)}`, {
+    const kind = slot.in === 'params' ? (draft.params.kind ?? 'consumer') : String(slot.value).split(':')[0];
+    // A name written (a path, a batch item's ref) may be new; a name referred to (a dependency) must exist.
+    const written = slot.in === 'params' || slot.name === 'ref';
+    const sameKind = seeded.filter((ref) => ref.startsWith(`${kind}:`));
+    const pool = sameKind.length > 0 ? sameKind : seeded.filter((ref) => !ref.startsWith('consumer:'));
+    const ref = written && !existing ? `${kind}:${longName(`new${length}`, length)}` : pool[length % pool.length];
+    const value = slot.in === 'params' ? ref.slice(ref.indexOf(':') + 1) : ref;
+    return done(put(draft, slot, value), 'long-name', `a ${ref.length - ref.indexOf(':') - 1}-character name in ${describe(slot)}`, {
       valid: true,
       field: { in: slot.in, field: slot.field },
     });
@@ -194,7 +199,8 @@ const outOfRange: Mutation = (draft) => {
       const pageSize = PAGE_NAMES.has(slot.name) || slot.field === 'first';
       const expect: Expectation = {
         reject: true,
-        field: { in: slot.in, field: slot.field },
+        // A nested `first` is read after the field itself, which may be refused first.
+        field: { in: slot.in, field: slot.field, loose: slot.path[0] === 'nf' && draft.api === 'graphql' },
         ...(pageSize && Number.isInteger(value) && Math.abs(value as number) < INT32 ? { range: slot.field } : {}),
       };
       const what = `${describe(slot)}=${raw ?? value}`;
@@ -307,12 +313,19 @@ const hugeArray: Mutation = (draft, ctx) => {
     );
   // Ten thousand lines of an import are a valid import, and a slow one.
   const slots = [...present, ...absent].filter((s) => !inMetadata(s.path) && !(draft.ndjson && s.path.length === 0));
-  if (slots.length === 0) return null;
+  // A body one byte over the app's limit: a 413, in the error shape (an import is streamed, without a limit).
+  // (Built only when drawn: every request's draft lists the mutations that apply to it.)
+  const oversized = fc.constant(null).map(() =>
+    done({ ...draft, payload: `{"pad":"${'x'.repeat(ctx.catalog.bodyLimit)}"}` }, 'huge-array', `a body over the limit of ${ctx.catalog.bodyLimit} bytes`, {
+      reject: true,
+    }),
+  );
+  if (slots.length === 0) return draft.ndjson || draft.body === undefined ? null : oversized;
   const values: ValueContext = { catalog: ctx.catalog, target: draft.target };
   const limit = (slot: Slot) => (draft.api === 'rest' ? slot.schema?.maxItems : GRAPHQL_MAX_ITEMS[slot.name]);
   // Ten thousand items cost a hundred times what a hundred do to send and to refuse: drawn less often.
   const weighted = slots.map((slot) => ({ weight: (limit(slot) ?? 10_000) > 1000 ? 1 : 4, arbitrary: fc.constant(slot) }));
-  return fc.oneof(...weighted).chain((slot) => {
+  const arrays = fc.oneof(...weighted).chain((slot) => {
     const max = limit(slot);
     const items = Array.isArray(slot.value) && slot.value.length > 0 ? fc.constant(slot.value[0]) : validValue(slot.schema?.items ?? {}, [slot.name, '[]'], values);
     return items.map((item) => {
@@ -322,6 +335,7 @@ const hugeArray: Mutation = (draft, ctx) => {
       });
     });
   });
+  return draft.ndjson ? arrays : fc.oneof({ weight: 6, arbitrary: arrays }, { weight: 1, arbitrary: oversized });
 };
 
 const MEDIA_TYPES = [

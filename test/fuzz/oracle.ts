@@ -37,16 +37,19 @@ interface Issue {
   message?: unknown;
 }
 
-/** The REST error body: `{error: {code, message, details?}}` and nothing else. */
+/**
+ * The REST error body: `{error: {code, message, details?}}` and nothing else (but the
+ * request id issue 18 puts in error bodies, as `requestId`, beside the error or in it).
+ */
 function restErrorShape(body: unknown): string | null {
   if (!isRecord(body)) return 'the body is not a JSON object';
-  const keys = Object.keys(body);
+  const keys = Object.keys(body).filter((k) => k !== 'requestId');
   if (keys.length !== 1 || keys[0] !== 'error') return `the body's keys are ${JSON.stringify(keys)}, not ["error"]`;
   const error = body.error;
   if (!isRecord(error)) return 'error is not an object';
   if (typeof error.code !== 'string' || error.code === '') return 'error.code is not a non-empty string';
   if (typeof error.message !== 'string' || error.message === '') return 'error.message is not a non-empty string';
-  const extra = Object.keys(error).filter((k) => !['code', 'message', 'details'].includes(k));
+  const extra = Object.keys(error).filter((k) => !['code', 'message', 'details', 'requestId'].includes(k));
   if (extra.length > 0) return `error has unexpected keys ${JSON.stringify(extra)}`;
   return null;
 }
@@ -123,13 +126,18 @@ export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | n
   if (status >= 500) return { class: `${status}`, reason: `answered ${status}` };
   if (status === 204) {
     if (response.body !== '') return { class: 'body-on-204', reason: 'a 204 with a body' };
-  } else if (body === undefined) {
+  } else if (body === undefined && (status >= 300 || graphql)) {
+    // (A success may be another format: Prometheus text, say.)
     return { class: 'not-json', reason: `answered ${status} with a body that is not JSON` };
   }
 
   if (status >= 300) {
     const rest = restErrorShape(body);
-    const gql = graphql && isRecord(body) && Object.keys(body).every((k) => k === 'errors') ? graphqlErrorsShape(body.errors) : 'not GraphQL';
+    // GraphQL's own refusal: errors (with codes), and no data.
+    const gql =
+      graphql && isRecord(body) && Object.keys(body).every((k) => ['errors', 'data', 'extensions'].includes(k)) && (body.data ?? null) === null
+        ? graphqlErrorsShape(body.errors)
+        : 'not GraphQL';
     if (rest !== null && (!graphql || gql !== null))
       return { class: graphql ? 'graphql-error-shape' : 'error-shape', reason: `a ${status} not in the error shape: ${graphql && gql !== 'not GraphQL' ? gql : rest}` };
   }

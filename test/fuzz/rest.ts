@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fitToKind, type Catalog } from './catalog.js';
+import { fitItems, fitToKind, type Catalog } from './catalog.js';
 import { bodyText, type Draft } from './draft.js';
 import { MUTATIONS, WEIGHTS, type MutationContext } from './mutations.js';
 import { INPUT_KINDS, isObject, type FuzzRequest, type Json, type ListFilter } from './request.js';
@@ -123,11 +123,10 @@ function baseDraft(op: RestOperation, catalog: Catalog): fc.Arbitrary<Draft> {
 
 /** Makes a generated body valid in the catalog's terms: fitted to its kind, not replacing itself. */
 function fitBody(params: Record<string, string>, body: Json, catalog: Catalog): Json {
-  const fitItem = (item: Json) => (isObject(item) && typeof item.ref === 'string' ? fitToKind(item, item.ref.split(':')[0]) : item);
-  if (Array.isArray(body)) return body.map(fitItem);
+  if (Array.isArray(body)) return fitItems(body);
   if (!isObject(body)) return body;
-  if ('owner' in body && params.kind) return fitToKind(body, params.kind);
-  if (Array.isArray(body.assets)) return { ...body, assets: body.assets.map(fitItem) };
+  if ('owner' in body && params.kind) return fitToKind(body, params.kind, `${params.kind}:${params.name}`);
+  if (Array.isArray(body.assets)) return { ...body, assets: fitItems(body.assets) };
   if (typeof body.replacedBy === 'string' && body.replacedBy === `${params.kind}:${params.name}`)
     return { ...body, replacedBy: catalog.refs.find((r) => r !== body.replacedBy && !r.startsWith('consumer:'))! };
   return body;
