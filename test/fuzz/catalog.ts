@@ -97,7 +97,10 @@ export class Catalog {
         await this.app.inject({
           method: 'POST',
           url: '/graphql',
-          payload: { query: 'mutation($ref: String!, $l: Lifecycle) { reinstateAsset(ref: $ref, lifecycle: $l) { ref } }', variables: { ref: asset.ref, l: lifecycle } },
+          payload: {
+            query: 'mutation($ref: String!, $l: Lifecycle) { reinstateAsset(ref: $ref, lifecycle: $l) { ref } }',
+            variables: { ref: asset.ref, l: lifecycle },
+          },
         });
       }
       await this.send('POST', '/v1/batch', { assets: SEED });

@@ -44,6 +44,9 @@ const bump = (counts: Record<string, number>, key: string) => {
 
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text);
 
+/** One line for a request: its kind, method, URL and what was done to it. */
+const summary = (r: FuzzRequest) => `${r.kind}: ${r.method} ${cut(r.url, 120)} (${cut(r.what, 120)})`;
+
 /** A failing request as a person reads it: what was sent, what came back, why it is wrong. */
 export function describeFailure({ request, response, verdict }: Failure): string {
   const payload = request.payload === undefined ? '(none)' : cut(request.payload.toString(), 600);
@@ -107,7 +110,7 @@ export class Fuzzer {
     );
     // fast-check prints a failing value; a request's own summary reads better than its 10,000 items.
     const readable = requests.map((r) =>
-      Object.assign(r, { [fc.toStringMethod]: () => `${r.kind}: ${r.method} ${cut(r.url, 200)} (${cut(r.what, 200)})` }),
+      Object.assign(r, { [fc.toStringMethod]: () => summary(r) }),
     );
     return new Fuzzer(t, watch, catalog, readable, [...rest.map((o) => o.target), ...graphql.map((o) => o.target)]);
   }
@@ -144,7 +147,7 @@ export class Fuzzer {
     const verdicts = [judge(request, response), this.storedOnRefusal(request, response, changes), agreed].filter(
       (v): v is Verdict => v !== null,
     );
-    this.previous = `${request.kind}: ${request.method} ${cut(request.url, 120)} (${cut(request.what, 120)}) -> ${response.status} ${cut(response.body, 200)}`;
+    this.previous = `${summary(request)} -> ${response.status} ${cut(response.body, 200)}`;
     if (verdicts.length === 0) {
       if (response.status === 200) this.catalog.harvest(request.target, safeJson(response.body));
       return null;
@@ -191,7 +194,7 @@ export class Fuzzer {
     bump(this.figures.byTarget, request.target);
     const slowest = this.figures.slowest;
     if (slowest.length < 5 || response.ms > slowest[slowest.length - 1].ms) {
-      slowest.push({ ms: Math.round(response.ms), request: `${request.kind}: ${request.method} ${cut(request.url, 100)} (${cut(request.what, 100)})` });
+      slowest.push({ ms: Math.round(response.ms), request: summary(request) });
       slowest.sort((a, b) => b.ms - a.ms);
       slowest.length = Math.min(slowest.length, 5);
     }

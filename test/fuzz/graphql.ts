@@ -125,7 +125,8 @@ function documentOf(op: GraphQLOperation, variables: Record<string, Json>, neste
   const declarations = [...given.map((a) => `$${a.name}: ${a.typeText}`), ...(nested ? ['$nf: Int'] : [])];
   const args = given.map((a) => `${a.name}: $${a.name}`);
   const selection = nested ? op.nestedSelection : op.selection;
-  return `${op.operation} Fuzz${declarations.length ? `(${declarations.join(', ')})` : ''} { ${op.name}${args.length ? `(${args.join(', ')})` : ''} ${selection} }`;
+  const list = (items: string[]) => (items.length > 0 ? `(${items.join(', ')})` : '');
+  return `${op.operation} Fuzz${list(declarations)} { ${op.name}${list(args)} ${selection} }`;
 }
 
 const withoutNf = ({ nf: _, ...rest }: Record<string, Json>) => rest;
@@ -182,7 +183,7 @@ function baseDraft(op: GraphQLOperation, catalog: Catalog): fc.Arbitrary<Draft> 
   });
 }
 
-const with_ = (draft: Draft, kind: Draft['kind'], what: string, expect: Expectation, change: Partial<Draft>): Draft => ({
+const variant = (draft: Draft, kind: Draft['kind'], what: string, expect: Expectation, change: Partial<Draft>): Draft => ({
   ...draft,
   ...change,
   kind,
@@ -190,19 +191,23 @@ const with_ = (draft: Draft, kind: Draft['kind'], what: string, expect: Expectat
   expect: { ...draft.expect, ...expect },
 });
 
+/** The document with one more argument to the field. */
+const withArgument = (query: string, field: string, argument: string) =>
+  query.replace(new RegExp(`\\b${field}\\b(\\()?`), (_m, paren) => `${field}(${argument}${paren ? ', ' : ')'}`);
+
 /** Documents GraphQL itself refuses (syntax, validation, limits), and requests yoga refuses. */
 function badDocument(op: GraphQLOperation, draft: Draft): fc.Arbitrary<Draft> {
   const query = String(draft.envelope!.query);
   const firstOptional = op.args.find((a) => !a.required)?.name ?? 'bogus';
-  const envelope = (e: Record<string, Json>, what: string) => with_(draft, 'bad-document', what, { reject: true }, { envelope: e });
+  const envelope = (e: Record<string, Json>, what: string) => variant(draft, 'bad-document', what, { reject: true }, { envelope: e });
   const deep = (levels: number) => `{ asset(ref: "source:raw") ${'{ dependents '.repeat(levels)}{ ref }${' }'.repeat(levels)} }`;
   return fc.oneof(
     fc.integer({ min: 1, max: query.length - 1 }).map((i) => envelope({ query: query.slice(0, i) }, `the document cut at ${i}`)),
     fc.constantFrom<[string, string]>(
       [query.replace(/\}\s*\}\s*$/, ' bogusField } }'), 'an unknown field'],
-      [query.replace(new RegExp(`\\b${op.name}\\b(\\()?`), (_m, paren) => `${op.name}(bogusArg: 1${paren ? ', ' : ')'}`), 'an unknown argument'],
+      [withArgument(query, op.name, 'bogusArg: 1'), 'an unknown argument'],
       [query.replace(/\$(\w+): [\w![\]]+/, '$$$1: Boolean'), 'a variable declared with the wrong type'],
-      [query.replace(new RegExp(`\\b${op.name}\\b(\\()?`), (_m, paren) => `${op.name}(${firstOptional}: $undeclared${paren ? ', ' : ')'}`), 'an undeclared variable'],
+      [withArgument(query, op.name, `${firstOptional}: $undeclared`), 'an undeclared variable'],
       [`${query} query Other { __typename }`, 'two operations and no operationName'],
       [`subscription S { ${op.name} }`, 'a subscription'],
       [`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: asset(ref: "source:raw") { ref }`).join(' ')} }`, '16 aliases'],
@@ -225,8 +230,10 @@ function badDocument(op: GraphQLOperation, draft: Draft): fc.Arbitrary<Draft> {
     ).map(([e, what]) => envelope(e, what)),
     fc
       .constantFrom<[Json, string]>(['x', 'variables is a string'], [[1], 'variables is an array'], [5, 'variables is a number'])
-      .map(([variables, what]) => with_(draft, 'bad-document', what, { reject: true }, { payload: JSON.stringify({ ...draft.envelope, variables }) })),
-    fc.constant(with_(draft, 'bad-document', 'a batch of two operations', { reject: true }, { payload: JSON.stringify([{ ...draft.envelope }, { ...draft.envelope }]) })),
+      .map(([variables, what]) => variant(draft, 'bad-document', what, { reject: true }, { payload: JSON.stringify({ ...draft.envelope, variables }) })),
+    fc.constant(
+      variant(draft, 'bad-document', 'a batch of two operations', { reject: true }, { payload: JSON.stringify([draft.envelope, draft.envelope]) }),
+    ),
   );
 }
 
@@ -237,7 +244,10 @@ function hugeFirst(op: GraphQLOperation, draft: Draft): fc.Arbitrary<Draft> | nu
   const vars = (draft.body ?? {}) as Record<string, Json>;
   return fc
     .tuple(
-      fc.constantFrom<[number, string | undefined]>([1001, undefined], [5000, undefined], [1e6, undefined], [INT32 - 1, undefined], [INT32, undefined], [2 ** 53, undefined], [Infinity, '1e309'], [-1, undefined], [0, undefined], [1000, undefined]),
+      fc.constantFrom<[number, string | undefined]>(
+        ...[1001, 5000, 1e6, INT32 - 1, INT32, 2 ** 53, -1, 0, 1000].map((n): [number, undefined] => [n, undefined]),
+        [Infinity, '1e309'],
+      ),
       fc.boolean(),
     )
     .map(([[value, raw], onField]) => {
@@ -248,7 +258,7 @@ function hugeFirst(op: GraphQLOperation, draft: Draft): fc.Arbitrary<Draft> | nu
       const next = raw ? putRaw(base, slot, raw) : { ...base, body: { ...given, [slot.path[0]]: value } };
       const outside = value < 1 || value > 1000;
       // A nested `first` is read after the field itself, which may be refused first.
-      return with_(next, 'huge-first', `${field ? 'first' : 'a nested first'} = ${raw ?? value}`, {
+      return variant(next, 'huge-first', `${field ? 'first' : 'a nested first'} = ${raw ?? value}`, {
         ...(outside ? { reject: true, field: { in: 'body', field: 'first', loose: !field } } : {}),
         ...(outside && Number.isInteger(value) && Math.abs(value) < INT32 ? { range: 'first' } : {}),
       }, {});
@@ -257,7 +267,7 @@ function hugeFirst(op: GraphQLOperation, draft: Draft): fc.Arbitrary<Draft> | nu
 
 /** The operation, over GET: a query is answered; a mutation is refused. */
 function overGet(op: GraphQLOperation, draft: Draft): Draft {
-  return with_(draft, 'bad-document', `${op.operation} over GET`, op.operation === 'mutation' ? { reject: true } : {}, { transport: 'get' });
+  return variant(draft, 'bad-document', `${op.operation} over GET`, op.operation === 'mutation' ? { reject: true } : {}, { transport: 'get' });
 }
 
 function toRequest(op: GraphQLOperation, given: Draft): FuzzRequest {
@@ -269,7 +279,15 @@ function toRequest(op: GraphQLOperation, given: Draft): FuzzRequest {
   const headers: Record<string, string> = { ...draft.headers };
   const expect = { ...draft.expect };
   if (op.name === 'assets' && isObject(draft.body) && isObject(draft.body.filter)) expect.filter = listFilter(draft.body.filter);
-  const common = { kind: draft.kind, api: 'graphql' as const, target: op.target, what: draft.what, write: draft.write, expect, readers: readersOf(draft) };
+  const common = {
+    kind: draft.kind,
+    api: 'graphql' as const,
+    target: op.target,
+    what: draft.what,
+    write: draft.write,
+    expect,
+    readers: readersOf(draft),
+  };
   if (draft.transport === 'get') {
     const params = new URLSearchParams({ query: String(draft.envelope!.query), variables: bodyText({ ...draft, envelope: undefined }) });
     return { ...common, method: 'GET', url: `/graphql?${params}`, headers };
@@ -286,7 +304,10 @@ export function graphqlRequests(op: GraphQLOperation, catalog: Catalog): fc.Arbi
   return baseDraft(op, catalog).chain((draft) => {
     const options: fc.WeightedArbitrary<Draft>[] = [
       { weight: WEIGHTS.valid, arbitrary: fc.constant(draft) },
-      { weight: WEIGHTS['bad-document'], arbitrary: fc.oneof({ weight: 6, arbitrary: badDocument(op, draft) }, { weight: 1, arbitrary: fc.constant(overGet(op, draft)) }) },
+      {
+        weight: WEIGHTS['bad-document'],
+        arbitrary: fc.oneof({ weight: 6, arbitrary: badDocument(op, draft) }, { weight: 1, arbitrary: fc.constant(overGet(op, draft)) }),
+      },
     ];
     const huge = hugeFirst(op, draft);
     if (huge) options.push({ weight: WEIGHTS['huge-first'], arbitrary: huge });

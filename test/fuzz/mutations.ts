@@ -109,7 +109,11 @@ const deepJson: Mutation = (draft) => {
   ];
   if (slots.length === 0 || draft.body === undefined) return null;
   return fc
-    .tuple(fc.constantFrom(...slots), fc.constantFrom(2000, 1000, 2000, 3000, 10_000), fc.constantFrom('object', 'array', 'mixed') as fc.Arbitrary<'object' | 'array' | 'mixed'>)
+    .tuple(
+      fc.constantFrom(...slots),
+      fc.constantFrom(2000, 1000, 2000, 3000, 10_000),
+      fc.constantFrom<'object' | 'array' | 'mixed'>('object', 'array', 'mixed'),
+    )
     .map(([slot, depth, shape]) =>
       done(putRaw(draft, slot, deepText(depth, shape)), 'deep-json', `${shape}s nested ${depth} deep in ${describe(slot)}`, {
         field: { in: slot.in, field: slot.field, loose: true },
@@ -327,7 +331,10 @@ const hugeArray: Mutation = (draft, ctx) => {
   const weighted = slots.map((slot) => ({ weight: (limit(slot) ?? 10_000) > 1000 ? 1 : 4, arbitrary: fc.constant(slot) }));
   const arrays = fc.oneof(...weighted).chain((slot) => {
     const max = limit(slot);
-    const items = Array.isArray(slot.value) && slot.value.length > 0 ? fc.constant(slot.value[0]) : validValue(slot.schema?.items ?? {}, [slot.name, '[]'], values);
+    const items =
+      Array.isArray(slot.value) && slot.value.length > 0
+        ? fc.constant(slot.value[0])
+        : validValue(slot.schema?.items ?? {}, [slot.name, '[]'], values);
     return items.map((item) => {
       const length = (max ?? 10_000) + 1;
       return done(put(draft, slot, Array.from({ length }, () => item)), 'huge-array', `${length} items in ${describe(slot)}`, {
@@ -397,7 +404,12 @@ const malformedJson: Mutation = (draft, ctx) => {
   return fc
     .oneof(...variants)
     .map(([payload, what, broken]) =>
-      done({ ...draft, payload }, 'malformed-json', `malformed body: ${what}`, broken && (ctx.bodyRequired || draft.api === 'graphql') ? { reject: true } : {}),
+      done(
+        { ...draft, payload },
+        'malformed-json',
+        `malformed body: ${what}`,
+        broken && (ctx.bodyRequired || draft.api === 'graphql') ? { reject: true } : {},
+      ),
     );
 };
 
@@ -425,7 +437,15 @@ const emptyBody: Mutation = (draft, ctx) =>
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
 /** Cursors no endpoint issues: not base64url JSON, or not an object of the right shape. */
-const MALFORMED_CURSORS = ['abc', '!!!', '%%%', 'x'.repeat(2001), b64('{'), b64('null'), b64('[]'), b64('"x"'), b64('{}'), b64('{"id":"1"}'), b64('{"id":0}'), b64('{"id":-1}'), b64('{"id":1.5}'), b64('{"id":1e309}'), b64('{"kind":"widget","name":"x"}'), b64('{"kind":"source","name":"-x"}'), b64('{"type":"bogus","key":[1]}'), b64('{"type":"unused","key":[]}'), b64('{"a":0,"i":"x"}')];
+const MALFORMED_CURSORS = [
+  'abc',
+  '!!!',
+  '%%%',
+  'x'.repeat(2001),
+  ...['{', 'null', '[]', '"x"', '{}', '{"id":"1"}', '{"id":0}', '{"id":-1}', '{"id":1.5}', '{"id":1e309}'].map(b64),
+  ...['{"kind":"widget","name":"x"}', '{"kind":"source","name":"-x"}', '{"type":"bogus","key":[1]}', '{"type":"unused","key":[]}'].map(b64),
+  b64('{"a":0,"i":"x"}'),
+];
 
 /** Cursors of the right shape with odd values: an answer (even an empty page) or a 400 naming the cursor. */
 const ODD_CURSORS = [
@@ -473,14 +493,20 @@ const invalidCursor: Mutation = (draft, ctx) => {
     );
 };
 
-const MALFORMED_REFS = ['widget:x', 'raw', ':', 'source:', ':raw', 'source:-raw', 'SOURCE:raw', 'source:ra w', 'source:raw:x', `source:${'x'.repeat(201)}`, ' source:raw', 'source:naïve', 'source:.', ''];
+const MALFORMED_REFS = [
+  ...['widget:x', 'raw', ':', 'source:', ':raw', 'source:-raw', 'SOURCE:raw', 'source:ra w', 'source:raw:x'],
+  ...[`source:${'x'.repeat(201)}`, ' source:raw', 'source:naïve', 'source:.', ''],
+];
 const UNKNOWN_REFS = ['source:nonexistent', 'model:ghost_1', 'consumer:app', 'consumer:nobody', 'feature:ctr'];
 const BAD_KINDS = ['widget', 'Source', 'sources', 'consumer ', '0'];
 // (`.` and `..` are path segments: a client resolves them before sending.)
 const BAD_NAMES = ['-x', '.hidden', 'a b', 'x'.repeat(201), 'a/b', '%', 'naïve', '_x', 'a\\b'];
 
 const unknownRef: Mutation = (draft) => {
-  const refs = [...bodySlots(draft).filter(refSlot(draft)), ...querySlots(draft).filter((s) => s.name === 'asset' || (s.name === 'consumer' && /notification/i.test(draft.target)))];
+  const refs = [
+    ...bodySlots(draft).filter(refSlot(draft)),
+    ...querySlots(draft).filter((s) => s.name === 'asset' || (s.name === 'consumer' && /notification/i.test(draft.target))),
+  ];
   const kind = paramSlots(draft).filter((s) => s.name === 'kind');
   const name = paramSlots(draft).filter((s) => s.name === 'name');
   const choices: fc.Arbitrary<Draft>[] = [];
@@ -492,10 +518,22 @@ const unknownRef: Mutation = (draft) => {
     });
   if (refs.length > 0)
     choices.push(
-      fc.tuple(fc.constantFrom(...refs), fc.oneof(fc.constantFrom(...MALFORMED_REFS).map((r) => [r, true] as const), fc.constantFrom(...UNKNOWN_REFS).map((r) => [r, false] as const))).map(([slot, [value, malformed]]) => make(slot, value, malformed)),
+      fc
+        .tuple(
+          fc.constantFrom(...refs),
+          fc.oneof(
+            fc.constantFrom(...MALFORMED_REFS).map((r) => [r, true] as const),
+            fc.constantFrom(...UNKNOWN_REFS).map((r) => [r, false] as const),
+          ),
+        )
+        .map(([slot, [value, malformed]]) => make(slot, value, malformed)),
     );
-  if (kind.length > 0) choices.push(fc.tuple(fc.constantFrom(...kind), fc.constantFrom(...BAD_KINDS)).map(([slot, value]) => make(slot, value, true)));
-  if (name.length > 0) choices.push(fc.tuple(fc.constantFrom(...name), fc.constantFrom(...BAD_NAMES)).map(([slot, value]) => make(slot, value, true)));
+  for (const [slots, values] of [
+    [kind, BAD_KINDS],
+    [name, BAD_NAMES],
+  ] as const)
+    if (slots.length > 0)
+      choices.push(fc.tuple(fc.constantFrom(...slots), fc.constantFrom(...values)).map(([slot, value]) => make(slot, value, true)));
   return choices.length > 0 ? fc.oneof(...choices) : null;
 };
 

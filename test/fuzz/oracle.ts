@@ -7,8 +7,23 @@ export interface Verdict {
 }
 
 /** Text that only a stack trace, the ORM or the database would put in a message. */
-const LEAK =
-  /node_modules|\bat [\w.<>]+ \(|\.(?:ts|js):\d+:\d+|prisma|PrismaClient|invocation|violates .* constraint|duplicate key value|syntax error at or near|invalid byte sequence|unsupported Unicode escape|\bSQLSTATE\b|\bpg_\w+/i;
+const LEAK = new RegExp(
+  [
+    'node_modules',
+    String.raw`\bat [\w.<>]+ \(`,
+    String.raw`\.(?:ts|js):\d+:\d+`,
+    'prisma',
+    'invocation',
+    'violates .* constraint',
+    'duplicate key value',
+    'syntax error at or near',
+    'invalid byte sequence',
+    'unsupported Unicode escape',
+    String.raw`\bSQLSTATE\b`,
+    String.raw`\bpg_\w+`,
+  ].join('|'),
+  'i',
+);
 
 const FIELD_LOCATIONS = new Set<Location>(['body', 'query', 'params', 'headers']);
 
@@ -139,7 +154,10 @@ export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | n
         ? graphqlErrorsShape(body.errors)
         : 'not GraphQL';
     if (rest !== null && (!graphql || gql !== null))
-      return { class: graphql ? 'graphql-error-shape' : 'error-shape', reason: `a ${status} not in the error shape: ${graphql && gql !== 'not GraphQL' ? gql : rest}` };
+      return {
+        class: graphql ? 'graphql-error-shape' : 'error-shape',
+        reason: `a ${status} not in the error shape: ${graphql && gql !== 'not GraphQL' ? gql : rest}`,
+      };
   }
   if (graphql && status < 300 && status !== 204) {
     if (!isRecord(body)) return { class: 'graphql-shape', reason: 'the answer is not a JSON object' };
@@ -162,7 +180,10 @@ export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | n
   const issues = issuesOf(request, body);
   const invalidInput =
     (status === 400 && code === 'INVALID_INPUT') ||
-    (graphql && isRecord(body) && Array.isArray(body.errors) && body.errors.some((e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === 'BAD_USER_INPUT'));
+    (graphql &&
+      isRecord(body) &&
+      Array.isArray(body.errors) &&
+      body.errors.some((e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === 'BAD_USER_INPUT'));
 
   if (status === 400 && code === 'INVALID_INPUT') {
     if (!issues || issues.length === 0) return { class: 'no-details', reason: 'a 400 INVALID_INPUT without details' };
@@ -176,7 +197,10 @@ export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | n
     if (status === 414 || status === 415) return { class: `valid-${status}`, reason: `refused valid input with ${status}` };
     // Refused for what it is (a rule about names or lengths), not for what it names (one that does not exist).
     const wrongly = issues?.find(
-      (i) => typeof i.field === 'string' && related(i.field, expect.field?.field ?? '\u0000') && /must|at most|characters|pattern|invalid/i.test(String(i.message)),
+      (i) =>
+        typeof i.field === 'string' &&
+        related(i.field, expect.field?.field ?? '\u0000') &&
+        /must|at most|characters|pattern|invalid/i.test(String(i.message)),
     );
     if (wrongly) return { class: 'valid-input-refused', reason: `refused a valid ${expect.field!.field}: ${JSON.stringify(wrongly)}` };
   }
