@@ -92,7 +92,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },
     log,
   );
-  const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
+  const deprecations = new DeprecationService(lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow, outboxWorker);
   const usage = new UsageService(uow, reads);

@@ -103,10 +103,19 @@ export class GraphRepository {
     private readonly pool: Pick<Pool, 'snapshot'>,
   ) {}
 
-  /** Records that these assets changed; must run inside the write-locked transaction. */
-  async appendChanges(assetIds: number[]): Promise<void> {
-    if (assetIds.length === 0) return;
-    await this.db.query('INSERT INTO graph_changes (asset_id) SELECT unnest($1::int[])', [assetIds]);
+  /**
+   * Records that these assets changed; must run inside the write-locked transaction.
+   * Returns their log positions, in the order given (rows are numbered in that order).
+   */
+  async appendChanges(assetIds: number[]): Promise<number[]> {
+    if (assetIds.length === 0) return [];
+    const rows = await this.db.query<{ seq: string }>(
+      `INSERT INTO graph_changes (asset_id)
+       SELECT c.id FROM unnest($1::int[]) WITH ORDINALITY AS c(id, n) ORDER BY c.n
+       RETURNING seq::text AS seq`,
+      [assetIds],
+    );
+    return rows.map((row) => Number(row.seq)).sort((a, b) => a - b);
   }
 
   /** The last change-log position; inside the write lock, nobody can move it on. */

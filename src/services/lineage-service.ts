@@ -4,7 +4,9 @@ import { formatRef, type Kind, type Ref } from '../domain/model.js';
 import type { Page } from '../domain/page.js';
 import type { ClosureCursor, ClosureIndex, Direction, KindCounts, Traversal } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
-import type { UnitOfWork } from '../repositories/store.js';
+import type { NodeState } from '../graph/node-state.js';
+import type { AssetRepository } from '../repositories/asset-repository.js';
+import type { TransactionStore, UnitOfWork } from '../repositories/store.js';
 
 export interface ClosureItem {
   ref: string;
@@ -80,6 +82,15 @@ export interface UndeclaredReadersSource {
 
 const CONSUMER_ONLY: ReadonlySet<Kind> = new Set(['consumer']);
 
+/** Where consumers' contacts come from: the pool, or a write transaction. */
+type Contacts = Pick<AssetRepository, 'consumerContacts'>;
+
+/** What a write under the graph lock answers, and the log entries it made, in order. */
+export interface LockedWrite<T> {
+  value: T;
+  committed: NodeState[];
+}
+
 /** Transitive questions over the dependency graph, answered from the in-memory index. */
 export class LineageService {
   constructor(
@@ -112,8 +123,11 @@ export class LineageService {
   async consumers(ref: Ref, query: Omit<ClosureQuery, 'kinds'>): Promise<ConsumersReport> {
     const { index, id } = await this.rootOf(ref);
     const traversal = index.traverse(id, 'downstream', query.depth);
-    const page = this.consumerPage(index, traversal, query);
-    const [consumers, undeclared] = await Promise.all([this.withContacts(page.consumers), this.undeclared.readersOf(id)]);
+    const page = consumerPage(index, traversal, query);
+    const [consumers, undeclared] = await Promise.all([
+      withContacts(page.consumers, this.uow.read.assets),
+      this.undeclared.readersOf(id),
+    ]);
     return {
       root: formatRef(ref),
       total: traversal.total(CONSUMER_ONLY),
@@ -126,29 +140,23 @@ export class LineageService {
   /** What deleting or changing the asset would touch: every dependent, consumer and owner. */
   async impact(ref: Ref, query: { limit: number; after?: ImpactCursor }): Promise<ImpactReport> {
     const { index, id } = await this.rootOf(ref);
-    const traversal = index.traverse(id, 'downstream');
-    const { after } = query;
-    const page = traversal.page(query.limit, { after: after && { distance: after.distance, id: after.id } });
-    // A cursor without a consumer position continues the consumers after the same dependent.
-    const consumersAfter = after?.consumers === undefined ? after : after.consumers;
-    const consumerPage =
-      consumersAfter === null
-        ? { next: null, consumers: [] }
-        : this.consumerPage(index, traversal, {
-            limit: query.limit,
-            after: consumersAfter && { distance: consumersAfter.distance, id: consumersAfter.id },
-          });
-    const total = traversal.total();
-    return {
-      root: formatRef(ref),
-      safeToDelete: total === 0,
-      total,
-      countsByKind: traversal.countsByKind(),
-      dependents: page.nodes.map(toItem),
-      consumers: await this.withContacts(consumerPage.consumers),
-      owners: traversal.owners(),
-      nextCursor: page.next && { ...page.next, consumers: consumerPage.next },
-    };
+    return impactOf(index, id, query, this.uow.read.assets);
+  }
+
+  /**
+   * Runs `work` in one transaction holding the graph write lock, with the lineage as that
+   * transaction sees it (LockedLineage: exact, no retry). Once it commits, this process's
+   * index takes the log entries the work made, as an asset write's do.
+   */
+  async lockedWrite<T>(work: (store: TransactionStore, lineage: LockedLineage) => Promise<LockedWrite<T>>): Promise<T> {
+    // The snapshot loads through the pool: awaited before taking the lock, not while holding it.
+    await this.graph.start();
+    const { value, committed } = await this.uow.write(async (store) => {
+      await this.graph.freshUnderLock((seq, limit) => store.graph.changesSince(seq, limit));
+      return work(store, new LockedLineage(this.graph.index, store.assets));
+    });
+    this.graph.applyCommitted(committed);
+    return value;
   }
 
   /**
@@ -161,18 +169,6 @@ export class LineageService {
       const id = index.idOf(ref.kind, ref.name);
       return id === undefined ? [] : index.dependentsOf(id).map((dependent) => index.refOf(dependent)).sort();
     });
-  }
-
-  /**
-   * Every consumer downstream of `ref`, with its path, and the change-log position the
-   * index was at: a writer holding the graph lock can check the graph has not moved on
-   * since (contacts are not included: read them in that writer's transaction).
-   */
-  async downstreamConsumers(ref: Ref): Promise<{ seq: number; consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[] }> {
-    const { index, id } = await this.rootOf(ref);
-    const seq = this.graph.stats().appliedSeq;
-    const traversal = index.traverse(id, 'downstream');
-    return { seq, consumers: this.consumerPage(index, traversal, { limit: Number.POSITIVE_INFINITY }).consumers };
   }
 
   /**
@@ -206,33 +202,107 @@ export class LineageService {
     }
     return found;
   }
+}
 
-  /** Consumer nodes with their paths, taken from the traversal before anything is awaited. */
-  private consumerPage(index: ClosureIndex, traversal: Traversal, query: { limit: number; after?: ClosureCursor }) {
-    const page = traversal.page(query.limit, { after: query.after, kinds: CONSUMER_ONLY });
+/**
+ * The lineage inside a write transaction that holds the graph write lock, once the index
+ * has caught up through that transaction's own connection (GraphSync.freshUnderLock: never
+ * the pool, which writers waiting for the lock may hold). Nothing else can commit before
+ * the transaction ends, so every answer is exact for it; contacts are read in it too.
+ */
+export class LockedLineage {
+  constructor(
+    private readonly index: ClosureIndex,
+    private readonly contacts: Contacts,
+  ) {}
+
+  /** The direct dependents of a stored asset. */
+  dependentsOf(id: number): number[] {
+    return [...this.index.dependentsOf(id)];
+  }
+
+  /** Every consumer downstream of a stored asset, with contact, SLA and one shortest path. */
+  async consumersOf(id: number): Promise<ConsumerItem[]> {
+    const traversal = this.index.traverse(id, 'downstream');
+    return withContacts(consumerPage(this.index, traversal, { limit: Number.POSITIVE_INFINITY }).consumers, this.contacts);
+  }
+
+  /** The impact report of a stored asset (LineageService.impact). */
+  impact(id: number, query: { limit: number; after?: ImpactCursor }): Promise<ImpactReport> {
+    return impactOf(this.index, id, query, this.contacts);
+  }
+
+  /** A stored asset as the index holds it: what a log entry for it says until it changes. */
+  stateOf(id: number): Omit<NodeState, 'seq'> {
+    const { index } = this;
     return {
-      next: page.next,
-      consumers: page.nodes.map((node) => ({
-        id: node.id,
-        ref: formatRef(node),
-        name: node.name,
-        owner: node.owner,
-        distance: node.distance,
-        path: traversal.pathTo(node.position).map((step) => index.refOf(step)),
-      })),
+      id,
+      kind: index.kindOf(id)!,
+      name: index.nameOf(id),
+      owner: index.ownerOf(id),
+      deprecated: index.isDeprecated(id),
+      dependsOn: [...index.dependenciesOf(id)],
     };
   }
+}
 
-  private async withContacts(
-    consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[],
-  ): Promise<ConsumerItem[]> {
-    const contacts = await this.uow.read.assets.consumerContacts(consumers.map((c) => c.id));
-    return consumers.map(({ id, ...consumer }) => ({
-      ...consumer,
-      contact: contacts.get(id)?.contact ?? null,
-      sla: contacts.get(id)?.sla ?? null,
-    }));
-  }
+async function impactOf(
+  index: ClosureIndex,
+  id: number,
+  query: { limit: number; after?: ImpactCursor },
+  contacts: Contacts,
+): Promise<ImpactReport> {
+  const traversal = index.traverse(id, 'downstream');
+  const { after } = query;
+  const page = traversal.page(query.limit, { after: after && { distance: after.distance, id: after.id } });
+  // A cursor without a consumer position continues the consumers after the same dependent.
+  const consumersAfter = after?.consumers === undefined ? after : after.consumers;
+  const listed =
+    consumersAfter === null
+      ? { next: null, consumers: [] }
+      : consumerPage(index, traversal, {
+          limit: query.limit,
+          after: consumersAfter && { distance: consumersAfter.distance, id: consumersAfter.id },
+        });
+  const total = traversal.total();
+  return {
+    root: index.refOf(id),
+    safeToDelete: total === 0,
+    total,
+    countsByKind: traversal.countsByKind(),
+    dependents: page.nodes.map(toItem),
+    consumers: await withContacts(listed.consumers, contacts),
+    owners: traversal.owners(),
+    nextCursor: page.next && { ...page.next, consumers: listed.next },
+  };
+}
+
+/** Consumer nodes with their paths, taken from the traversal before anything is awaited. */
+function consumerPage(index: ClosureIndex, traversal: Traversal, query: { limit: number; after?: ClosureCursor }) {
+  const page = traversal.page(query.limit, { after: query.after, kinds: CONSUMER_ONLY });
+  return {
+    next: page.next,
+    consumers: page.nodes.map((node) => ({
+      id: node.id,
+      ref: formatRef(node),
+      name: node.name,
+      owner: node.owner,
+      distance: node.distance,
+      path: traversal.pathTo(node.position).map((step) => index.refOf(step)),
+    })),
+  };
+}
+
+async function withContacts(
+  consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[],
+  source: Contacts,
+): Promise<ConsumerItem[]> {
+  const contacts = await source.consumerContacts(consumers.map((c) => c.id));
+  return consumers.map(({ id, ...consumer }) => ({
+    ...consumer,
+    contact: contacts.get(id)?.contact ?? null,
+    sla: contacts.get(id)?.sla ?? null,
+  }));
 }
 
 function toItem(node: { kind: Kind; name: string; owner: string; distance: number }): ClosureItem {
