@@ -218,6 +218,18 @@ describe('a process that fell behind the horizon', () => {
     const consumers = await t.http.get('/v1/assets/source/w_raw/consumers').expect(200);
     expect(consumers.body.consumers.map((c: { ref: string }) => c.ref).sort()).toEqual(['consumer:w_app', 'consumer:w_dash']);
   });
+
+  it('reloads under the lock when a deletion or a deprecation comes first, and knows the dependents it had missed', async () => {
+    await changeBehindItsBack('d');
+    const other = supertest(paused.app.server);
+    // Its index had feature:d_a with no dependents; model:d_m and consumer:d_app came since.
+    const blocked = await other.delete('/v1/assets/feature/d_a');
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error.details.total).toBe(2);
+    expect(paused.container.graph.stats().reloads).toBe(1);
+    const deprecated = await other.post('/v1/assets/source/d_raw/deprecate').send({ reason: 'moving' }).expect(200);
+    expect(deprecated.body.affectedConsumers.map((c: { ref: string }) => c.ref)).toEqual(['consumer:d_app']);
+  });
 });
 
 describe('pruning on the embedded database', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphSync, type GraphLog } from './graph-sync.js';
-import { BehindHorizonError } from './log-horizon.js';
+import { BehindHorizonError } from './graph-log.js';
 import type { NodeState } from './node-state.js';
 
 /**

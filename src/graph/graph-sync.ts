@@ -1,8 +1,10 @@
 import { CATCH_UP_CHUNK } from '../repositories/graph-repository.js';
 import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../heap.js';
 import { ClosureIndex } from './closure-index.js';
-import { BehindHorizonError } from './log-horizon.js';
+import { BehindHorizonError, type GraphLog } from './graph-log.js';
 import type { NodeState } from './node-state.js';
+
+export type { GraphLog } from './graph-log.js';
 
 export interface GraphSyncStats {
   assets: number;
@@ -10,16 +12,6 @@ export interface GraphSyncStats {
   loadMs: number;
   /** Snapshots loaded again since start-up because the index fell behind the pruned log. */
   reloads: number;
-}
-
-/**
- * Where the index reads the change log, and its snapshot when it fell behind the log's
- * horizon: the pool (GraphRepository), or a write transaction holding the graph write
- * lock (AssetWriter), whose reads then see one state of the graph.
- */
-export interface GraphLog {
-  changesSince(seq: number, limit: number): Promise<NodeState[]>;
-  snapshot(onChunk: (nodes: NodeState[]) => void): Promise<number>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/database.js';
 import { deprecatedSql } from '../domain/deprecation.js';
 import type { Kind } from '../domain/model.js';
-import { BehindHorizonError } from '../graph/log-horizon.js';
+import { BehindHorizonError, type GraphLog } from '../graph/graph-log.js';
 import type { NodeState } from '../graph/node-state.js';
 import type { Pool, Scope } from './scope.js';
 
@@ -127,6 +127,18 @@ export class GraphRepository {
   /** The log entries after `seq`: see the function of the same name. */
   changesSince(seq: number, limit = CATCH_UP_CHUNK): Promise<NodeState[]> {
     return changesSince(this.db.query, seq, limit);
+  }
+
+  /**
+   * The log and the snapshot as this scope reads them, for GraphSync.freshUnderLock: only
+   * inside a transaction holding the graph write lock, where no graph write can commit
+   * between its statements.
+   */
+  underLock(): GraphLog {
+    return {
+      changesSince: (seq, limit) => changesSince(this.db.query, seq, limit),
+      snapshot: (onChunk) => readSnapshot(this.db.query, onChunk),
+    };
   }
 
   /**
