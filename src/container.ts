@@ -18,6 +18,7 @@ import { HistoryService } from './services/history-service.js';
 import { LineageService } from './services/lineage-service.js';
 import { NotificationService } from './services/notification-service.js';
 import { OutboxWorker } from './services/outbox-worker.js';
+import { Pruner } from './services/pruner.js';
 import { ReadBuffer } from './services/read-buffer.js';
 import { UndeclaredReads } from './services/undeclared-reads.js';
 import { UsageService } from './services/usage-service.js';
@@ -56,11 +57,13 @@ export interface Container {
   metrics: Metrics;
   /** Answers /metrics. */
   scraper: MetricsScraper;
+  /** Deletes old change-log entries and delivered notices; runs between start() and close(). */
+  pruner: Pruner;
   /** The background tasks, in start order. */
   lifecycle: Lifecycle;
   /** Starts the background tasks; called once the app is ready. */
   start(): Promise<void>;
-  /** Stops the background tasks in reverse order (the read flusher first), then closes the database. */
+  /** Stops the background tasks in reverse order (the pruner, then the read flusher, first), then closes the database. */
   close(): Promise<void>;
 }
 
@@ -97,12 +100,22 @@ export async function createContainer(config: Config, options: ContainerOptions)
     log,
     metrics,
   );
-  const deprecations = new DeprecationService(uow, lineage, assets, outboxWorker);
+  const deprecations = new DeprecationService(lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
-  const notifications = new NotificationService(uow);
+  const notifications = new NotificationService(uow, outboxWorker);
   const usage = new UsageService(uow, reads);
   const apiKeys = new ApiKeyService(uow);
   const access = new AccessService(new AccessRepository(db), reads, config);
+  const pruner = new Pruner(
+    uow,
+    {
+      intervalMs: config.pruneIntervalMs,
+      changeLogKeepMs: config.changeLogKeepMs,
+      changeLogKeepCount: config.changeLogKeepCount,
+      outboxKeepMs: config.outboxKeepMs,
+    },
+    log,
+  );
   const findings = new FindingsService(graph, uow, options.findingsReads ?? undeclared, {
     importanceEpsilon: config.importanceEpsilon,
   });
@@ -127,6 +140,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       },
       { name: 'outbox-worker', start: () => outboxWorker.start(), stop: () => outboxWorker.stop() },
       { name: 'read-flusher', start: () => reads.start(), stop: () => reads.stop() },
+      { name: 'pruner', start: () => pruner.start(), stop: () => pruner.stop() },
     ],
     log,
   );
@@ -149,6 +163,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     reads,
     metrics,
     scraper,
+    pruner,
     lifecycle,
     start: () => lifecycle.start(),
     async close() {

@@ -152,6 +152,7 @@ describe('SIGTERM', () => {
         'shutting down',
         'accepting no new connections; finishing the requests in flight',
         'requests in flight finished',
+        'background task stopped', // pruner
         'background task stopped', // read-flusher: the reads are written
         'background task stopped', // outbox-worker
         'background task stopped', // graph
@@ -164,7 +165,7 @@ describe('SIGTERM', () => {
         .split('\n')
         .filter((line) => line.includes('background task stopped'))
         .map((line) => JSON.parse(line).task);
-      expect(tasks).toEqual(['read-flusher', 'outbox-worker', 'graph']);
+      expect(tasks).toEqual(['pruner', 'read-flusher', 'outbox-worker', 'graph']);
       expect(server.stdout() + server.stderr()).not.toMatch(/Cannot use a pool|unexpected error/);
 
       const reads = await sql<{ identity: string; count: string }>(

@@ -1,5 +1,5 @@
 /**
- * Limits on what one operation may ask for; docs/graphql.md and docs/limits-load.md say
+ * Limits on what one operation may ask for; docs/graphql.md and docs/limits.md say
  * why these numbers. Depth, aliases, directives and tokens are checked by graphql-armor
  * while validating. The cost is checked just before execution, with the variables the
  * operation runs with (operation-cost.ts): `first: $n` costs what `first: 1000` does, and

@@ -1,14 +1,12 @@
 import type { AssetView, Deprecation } from '../domain/asset.js';
-import { isPastSunset, todayUtc, type DeprecateBody, type ReinstateBody } from '../domain/deprecation.js';
+import { isDeprecated, isPastSunset, todayUtc, type DeprecateBody, type ReinstateBody } from '../domain/deprecation.js';
 import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
 import type { FieldChange } from '../domain/history.js';
 import type { OutboxEntry } from '../repositories/outbox-repository.js';
-import type { UnitOfWork } from '../repositories/store.js';
 import { sameValue } from './assets/asset-diff.js';
 import type { AssetService } from './assets/asset-service.js';
 import type { ConsumerItem, LineageService } from './lineage-service.js';
-import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from './graph-retry.js';
 
 export interface DeprecationResult {
   asset: AssetView;
@@ -23,11 +21,9 @@ export interface OutboxDelivery {
   wake(): void;
 }
 
-
 /** Deprecating and reinstating assets, and telling their consumers. */
 export class DeprecationService {
   constructor(
-    private readonly uow: UnitOfWork,
     private readonly lineage: LineageService,
     private readonly assets: AssetService,
     private readonly delivery: OutboxDelivery,
@@ -42,94 +38,78 @@ export class DeprecationService {
     const key = formatRef(ref);
     const replacedBy = body.replacedBy ? formatRef(body.replacedBy) : null;
     const sunsetAt = body.sunsetAt ?? null;
-    for (let attempt = 0; attempt < MAX_GRAPH_RETRIES; attempt++) {
-      // The consumers come from the in-memory index, read before the transaction (on the
-      // embedded database a read inside it would wait for it). Inside, holding the graph
-      // lock, an unchanged change-log position proves they are still exact.
-      const downstream = await this.lineage.downstreamConsumers(ref);
-      const outcome = await this.uow.write(async (store) => {
-        if ((await store.graph.lastSeq()) !== downstream.seq) return GRAPH_MOVED;
-        const asset = await store.assets.findByRef(ref);
-        if (!asset) throw new NotFoundError(`${key} does not exist`);
+    // The consumers come from the index under the graph lock, their contacts from the same
+    // transaction: exact for the deprecation however busy the graph is elsewhere.
+    const { consumers, queued } = await this.lineage.lockedWrite(async (store, lineage) => {
+      const asset = await store.assets.findByRef(ref);
+      if (!asset) throw new NotFoundError(`${key} does not exist`);
 
-        const issues: FieldIssue[] = [];
-        if (replacedBy === key) issues.push({ in: 'body', field: 'replacedBy', message: 'an asset cannot replace itself' });
-        else if (body.replacedBy && (await store.assets.resolve([body.replacedBy])).length === 0)
-          issues.push({ in: 'body', field: 'replacedBy', message: `${replacedBy} does not exist` });
-        // A past sunset is refused when it is being set, and kept when merely re-sent.
-        if (isPastSunset(sunsetAt) && sunsetAt !== asset.deprecation?.sunsetAt)
-          issues.push({ in: 'body', field: 'sunsetAt', message: `${sunsetAt} is in the past (today is ${todayUtc()}, UTC)` });
-        if (issues.length > 0) throw new InputError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+      const issues: FieldIssue[] = [];
+      if (replacedBy === key) issues.push({ in: 'body', field: 'replacedBy', message: 'an asset cannot replace itself' });
+      else if (body.replacedBy && (await store.assets.resolve([body.replacedBy])).length === 0)
+        issues.push({ in: 'body', field: 'replacedBy', message: `${replacedBy} does not exist` });
+      // A past sunset is refused when it is being set, and kept when merely re-sent.
+      if (isPastSunset(sunsetAt) && sunsetAt !== asset.deprecation?.sunsetAt)
+        issues.push({ in: 'body', field: 'sunsetAt', message: `${sunsetAt} is in the past (today is ${todayUtc()}, UTC)` });
+      if (issues.length > 0) throw new InputError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
 
-        const intended = {
-          reason: body.reason,
-          replacedBy,
-          sunsetAt,
-          deprecatedAt: asset.deprecation?.deprecatedAt ?? null,
-        };
-        const contacts = await store.assets.consumerContacts(downstream.consumers.map((c) => c.id));
-        if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended)) return { queued: 0, contacts };
+      const intended = {
+        reason: body.reason,
+        replacedBy,
+        sunsetAt,
+        deprecatedAt: asset.deprecation?.deprecatedAt ?? null,
+      };
+      const consumers = await lineage.consumersOf(asset.id);
+      if (asset.lifecycle === 'deprecated' && sameValue(asset.deprecation, intended))
+        return { value: { consumers, queued: 0 }, committed: [] };
 
-        const written = await store.assets.setDeprecation(asset.id, 'deprecated', intended);
-        // The closure index flags deprecated assets: tell every process through the log.
-        await store.graph.appendChanges([asset.id]);
-        const deprecation: Deprecation = { ...intended, deprecatedAt: written.deprecatedAt! };
-        const changes: FieldChange[] = [];
-        if (asset.lifecycle !== 'deprecated') changes.push({ field: 'lifecycle', before: asset.lifecycle, after: 'deprecated' });
-        if (!sameValue(asset.deprecation, deprecation))
-          changes.push({ field: 'deprecation', before: asset.deprecation, after: deprecation });
-        await store.history.append([
-          { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
-        ]);
-        const notices: OutboxEntry[] = downstream.consumers.flatMap((consumer) => {
-          const contact = contacts.get(consumer.id);
-          if (!contact?.sla?.notify) return [];
-          return [
-            {
+      const written = await store.assets.setDeprecation(asset.id, 'deprecated', intended);
+      // The closure index flags deprecated assets: tell every process through the log.
+      const [seq] = await store.graph.appendChanges([asset.id]);
+      const deprecation: Deprecation = { ...intended, deprecatedAt: written.deprecatedAt! };
+      const changes: FieldChange[] = [];
+      if (asset.lifecycle !== 'deprecated') changes.push({ field: 'lifecycle', before: asset.lifecycle, after: 'deprecated' });
+      if (!sameValue(asset.deprecation, deprecation))
+        changes.push({ field: 'deprecation', before: asset.deprecation, after: deprecation });
+      await store.history.append([
+        { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
+      ]);
+      const notices: OutboxEntry[] = consumers.flatMap((consumer) => {
+        if (!consumer.sla?.notify) return [];
+        return [
+          {
+            event: 'asset.deprecated',
+            asset: key,
+            consumer: consumer.ref,
+            url: consumer.sla.notify,
+            payload: {
               event: 'asset.deprecated',
               asset: key,
+              reason: deprecation.reason,
+              replacedBy: deprecation.replacedBy,
+              sunsetAt: deprecation.sunsetAt,
+              deprecatedAt: deprecation.deprecatedAt,
+              revision: written.revision,
+              actor,
               consumer: consumer.ref,
-              url: contact.sla.notify,
-              payload: {
-                event: 'asset.deprecated',
-                asset: key,
-                reason: deprecation.reason,
-                replacedBy: deprecation.replacedBy,
-                sunsetAt: deprecation.sunsetAt,
-                deprecatedAt: deprecation.deprecatedAt,
-                revision: written.revision,
-                actor,
-                consumer: consumer.ref,
-                contact: contact.contact,
-                distance: consumer.distance,
-                path: consumer.path,
-              },
+              contact: consumer.contact,
+              distance: consumer.distance,
+              path: consumer.path,
             },
-          ];
-        });
-        await store.outbox.enqueue(notices);
-        return { queued: notices.length, contacts };
+          },
+        ];
       });
-      if (outcome === GRAPH_MOVED) continue;
-      const { queued, contacts } = outcome;
-      if (queued > 0) this.delivery.wake();
-      return {
-        asset: await this.assets.get(ref),
-        affectedConsumers: downstream.consumers.map(({ id, ...consumer }) => ({
-          ...consumer,
-          contact: contacts.get(id)?.contact ?? null,
-          sla: contacts.get(id)?.sla ?? null,
-        })),
-        notificationsQueued: queued,
-      };
-    }
-    throw new ConflictError(`the graph around ${key} kept changing while deprecating it; try again`);
+      await store.outbox.enqueue(notices);
+      return { value: { consumers, queued: notices.length }, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: true }] };
+    });
+    if (queued > 0) this.delivery.wake();
+    return { asset: await this.assets.get(ref), affectedConsumers: consumers, notificationsQueued: queued };
   }
 
   /** Clears the deprecation; the lifecycle returns to `production` unless another is given. */
   async reinstate(ref: Ref, body: ReinstateBody, actor: string): Promise<AssetView> {
     const key = formatRef(ref);
-    await this.uow.write(async (store) => {
+    await this.lineage.lockedWrite(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${key} does not exist`);
       if (!asset.deprecation && asset.lifecycle !== 'deprecated') throw new ConflictError(`${key} is not deprecated`);
@@ -137,7 +117,7 @@ export class DeprecationService {
       const changes: FieldChange[] = [{ field: 'lifecycle', before: asset.lifecycle, after: lifecycle }];
       if (asset.deprecation) changes.push({ field: 'deprecation', before: asset.deprecation, after: null });
       const written = await store.assets.setDeprecation(asset.id, lifecycle, null);
-      await store.graph.appendChanges([asset.id]);
+      const [seq] = await store.graph.appendChanges([asset.id]);
       await store.history.append([
         {
           assetId: asset.id,
@@ -150,6 +130,7 @@ export class DeprecationService {
           reason: body.reason ?? null,
         },
       ]);
+      return { value: undefined, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: isDeprecated(lifecycle) }] };
     });
     return this.assets.get(ref);
   }

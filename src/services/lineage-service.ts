@@ -4,8 +4,10 @@ import { formatRef, type Kind, type Ref } from '../domain/model.js';
 import type { Page } from '../domain/page.js';
 import type { ClosureCursor, ClosureIndex, Direction, KindCounts, Traversal } from '../graph/closure-index.js';
 import type { GraphSync } from '../graph/graph-sync.js';
+import type { NodeState } from '../graph/node-state.js';
 import type { ClosureKind, ClosureMetrics } from '../observability/metrics.js';
-import type { UnitOfWork } from '../repositories/store.js';
+import type { AssetRepository } from '../repositories/asset-repository.js';
+import type { TransactionStore, UnitOfWork } from '../repositories/store.js';
 
 export interface ClosureItem {
   ref: string;
@@ -81,6 +83,15 @@ export interface UndeclaredReadersSource {
 
 const CONSUMER_ONLY: ReadonlySet<Kind> = new Set(['consumer']);
 
+/** Where consumers' contacts come from: the pool, or a write transaction. */
+type Contacts = Pick<AssetRepository, 'consumerContacts'>;
+
+/** What a write under the graph lock answers, and the log entries it made, in order. */
+export interface LockedWrite<T> {
+  value: T;
+  committed: NodeState[];
+}
+
 /** Transitive questions over the dependency graph, answered from the in-memory index. */
 export class LineageService {
   constructor(
@@ -123,9 +134,12 @@ export class LineageService {
     const { index, id } = await this.rootOf(ref);
     const started = performance.now();
     const traversal = index.traverse(id, 'downstream', query.depth);
-    const page = this.consumerPage(index, traversal, query);
+    const page = consumerPage(index, traversal, query);
     this.computed('consumers', traversal, started);
-    const [consumers, undeclared] = await Promise.all([this.withContacts(page.consumers), this.undeclared.readersOf(id)]);
+    const [consumers, undeclared] = await Promise.all([
+      withContacts(page.consumers, this.uow.read.assets),
+      this.undeclared.readersOf(id),
+    ]);
     return {
       root: formatRef(ref),
       total: traversal.total(CONSUMER_ONLY),
@@ -139,32 +153,23 @@ export class LineageService {
   async impact(ref: Ref, query: { limit: number; after?: ImpactCursor }): Promise<ImpactReport> {
     const { index, id } = await this.rootOf(ref);
     const started = performance.now();
-    const traversal = index.traverse(id, 'downstream');
-    const { after } = query;
-    const page = traversal.page(query.limit, { after: after && { distance: after.distance, id: after.id } });
-    // A cursor without a consumer position continues the consumers after the same dependent.
-    const consumersAfter = after?.consumers === undefined ? after : after.consumers;
-    const consumerPage =
-      consumersAfter === null
-        ? { next: null, consumers: [] }
-        : this.consumerPage(index, traversal, {
-            limit: query.limit,
-            after: consumersAfter && { distance: consumersAfter.distance, id: consumersAfter.id },
-          });
-    const total = traversal.total();
-    const countsByKind = traversal.countsByKind();
-    const owners = traversal.owners();
-    this.computed('impact', traversal, started);
-    return {
-      root: formatRef(ref),
-      safeToDelete: total === 0,
-      total,
-      countsByKind,
-      dependents: page.nodes.map(toItem),
-      consumers: await this.withContacts(consumerPage.consumers),
-      owners,
-      nextCursor: page.next && { ...page.next, consumers: consumerPage.next },
-    };
+    return impactOf(index, id, query, this.uow.read.assets, (traversal) => this.computed('impact', traversal, started));
+  }
+
+  /**
+   * Runs `work` in one transaction holding the graph write lock, with the lineage as that
+   * transaction sees it (LockedLineage: exact, no retry). Once it commits, this process's
+   * index takes the log entries the work made, as an asset write's do.
+   */
+  async lockedWrite<T>(work: (store: TransactionStore, lineage: LockedLineage) => Promise<LockedWrite<T>>): Promise<T> {
+    // The snapshot loads through the pool: awaited before taking the lock, not while holding it.
+    await this.graph.start();
+    const { value, committed } = await this.uow.write(async (store) => {
+      await this.graph.freshUnderLock(store.graph.underLock());
+      return work(store, new LockedLineage(this.graph.index, store.assets));
+    });
+    this.graph.applyCommitted(committed);
+    return value;
   }
 
   /**
@@ -177,18 +182,6 @@ export class LineageService {
       const id = index.idOf(ref.kind, ref.name);
       return id === undefined ? [] : index.dependentsOf(id).map((dependent) => index.refOf(dependent)).sort();
     });
-  }
-
-  /**
-   * Every consumer downstream of `ref`, with its path, and the change-log position the
-   * index was at: a writer holding the graph lock can check the graph has not moved on
-   * since (contacts are not included: read them in that writer's transaction).
-   */
-  async downstreamConsumers(ref: Ref): Promise<{ seq: number; consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[] }> {
-    const { index, id } = await this.rootOf(ref);
-    const seq = this.graph.stats().appliedSeq;
-    const traversal = index.traverse(id, 'downstream');
-    return { seq, consumers: this.consumerPage(index, traversal, { limit: Number.POSITIVE_INFINITY }).consumers };
   }
 
   /**
@@ -222,33 +215,112 @@ export class LineageService {
     }
     return found;
   }
+}
 
-  /** Consumer nodes with their paths, taken from the traversal before anything is awaited. */
-  private consumerPage(index: ClosureIndex, traversal: Traversal, query: { limit: number; after?: ClosureCursor }) {
-    const page = traversal.page(query.limit, { after: query.after, kinds: CONSUMER_ONLY });
+/**
+ * The lineage inside a write transaction that holds the graph write lock, once the index
+ * has caught up through that transaction's own connection (GraphSync.freshUnderLock: never
+ * the pool, which writers waiting for the lock may hold). Nothing else can commit before
+ * the transaction ends, so every answer is exact for it; contacts are read in it too.
+ */
+export class LockedLineage {
+  constructor(
+    private readonly index: ClosureIndex,
+    private readonly contacts: Contacts,
+  ) {}
+
+  /** The direct dependents of a stored asset. */
+  dependentsOf(id: number): number[] {
+    return [...this.index.dependentsOf(id)];
+  }
+
+  /** Every consumer downstream of a stored asset, with contact, SLA and one shortest path. */
+  async consumersOf(id: number): Promise<ConsumerItem[]> {
+    const traversal = this.index.traverse(id, 'downstream');
+    return withContacts(consumerPage(this.index, traversal, { limit: Number.POSITIVE_INFINITY }).consumers, this.contacts);
+  }
+
+  /** The impact report of a stored asset (LineageService.impact). */
+  impact(id: number, query: { limit: number; after?: ImpactCursor }): Promise<ImpactReport> {
+    return impactOf(this.index, id, query, this.contacts);
+  }
+
+  /** A stored asset as the index holds it: what a log entry for it says until it changes. */
+  stateOf(id: number): Omit<NodeState, 'seq'> {
+    const { index } = this;
     return {
-      next: page.next,
-      consumers: page.nodes.map((node) => ({
-        id: node.id,
-        ref: formatRef(node),
-        name: node.name,
-        owner: node.owner,
-        distance: node.distance,
-        path: traversal.pathTo(node.position).map((step) => index.refOf(step)),
-      })),
+      id,
+      kind: index.kindOf(id)!,
+      name: index.nameOf(id),
+      owner: index.ownerOf(id),
+      deprecated: index.isDeprecated(id),
+      dependsOn: [...index.dependenciesOf(id)],
     };
   }
+}
 
-  private async withContacts(
-    consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[],
-  ): Promise<ConsumerItem[]> {
-    const contacts = await this.uow.read.assets.consumerContacts(consumers.map((c) => c.id));
-    return consumers.map(({ id, ...consumer }) => ({
-      ...consumer,
-      contact: contacts.get(id)?.contact ?? null,
-      sla: contacts.get(id)?.sla ?? null,
-    }));
-  }
+async function impactOf(
+  index: ClosureIndex,
+  id: number,
+  query: { limit: number; after?: ImpactCursor },
+  contacts: Contacts,
+  /** Told once the closure is computed, before the contacts are read (for the metrics). */
+  computed: (traversal: Traversal) => void = () => {},
+): Promise<ImpactReport> {
+  const traversal = index.traverse(id, 'downstream');
+  const { after } = query;
+  const page = traversal.page(query.limit, { after: after && { distance: after.distance, id: after.id } });
+  // A cursor without a consumer position continues the consumers after the same dependent.
+  const consumersAfter = after?.consumers === undefined ? after : after.consumers;
+  const listed =
+    consumersAfter === null
+      ? { next: null, consumers: [] }
+      : consumerPage(index, traversal, {
+          limit: query.limit,
+          after: consumersAfter && { distance: consumersAfter.distance, id: consumersAfter.id },
+        });
+  const total = traversal.total();
+  const countsByKind = traversal.countsByKind();
+  const owners = traversal.owners();
+  computed(traversal);
+  return {
+    root: index.refOf(id),
+    safeToDelete: total === 0,
+    total,
+    countsByKind,
+    dependents: page.nodes.map(toItem),
+    consumers: await withContacts(listed.consumers, contacts),
+    owners,
+    nextCursor: page.next && { ...page.next, consumers: listed.next },
+  };
+}
+
+/** Consumer nodes with their paths, taken from the traversal before anything is awaited. */
+function consumerPage(index: ClosureIndex, traversal: Traversal, query: { limit: number; after?: ClosureCursor }) {
+  const page = traversal.page(query.limit, { after: query.after, kinds: CONSUMER_ONLY });
+  return {
+    next: page.next,
+    consumers: page.nodes.map((node) => ({
+      id: node.id,
+      ref: formatRef(node),
+      name: node.name,
+      owner: node.owner,
+      distance: node.distance,
+      path: traversal.pathTo(node.position).map((step) => index.refOf(step)),
+    })),
+  };
+}
+
+async function withContacts(
+  consumers: (Omit<ConsumerItem, 'contact' | 'sla'> & { id: number })[],
+  source: Contacts,
+): Promise<ConsumerItem[]> {
+  const contacts = await source.consumerContacts(consumers.map((c) => c.id));
+  return consumers.map(({ id, ...consumer }) => ({
+    ...consumer,
+    contact: contacts.get(id)?.contact ?? null,
+    sla: contacts.get(id)?.sla ?? null,
+  }));
 }
 
 function toItem(node: { kind: Kind; name: string; owner: string; distance: number }): ClosureItem {

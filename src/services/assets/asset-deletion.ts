@@ -1,9 +1,6 @@
 import { ConflictError, InputError, NotFoundError } from '../../domain/errors.js';
 import { formatRef, type Ref } from '../../domain/model.js';
-import type { GraphSync } from '../../graph/graph-sync.js';
 import type { HistoryEntry } from '../../domain/history.js';
-import type { UnitOfWork } from '../../repositories/store.js';
-import { GRAPH_MOVED, MAX_GRAPH_RETRIES } from '../graph-retry.js';
 import type { ImpactReport, LineageService } from '../lineage-service.js';
 
 export interface DeleteOptions {
@@ -14,13 +11,12 @@ export interface DeleteOptions {
   actor: string;
 }
 
+/** Dependents listed in a refused deletion's impact report; its cursor pages the rest. */
+const REFUSAL_LISTED = 100;
+
 /** Deleting assets, and what that does to their dependents. */
 export class AssetDeletion {
-  constructor(
-    private readonly uow: UnitOfWork,
-    private readonly lineage: LineageService,
-    private readonly graph: GraphSync,
-  ) {}
+  constructor(private readonly lineage: LineageService) {}
 
   /**
    * Deletes an asset. While anything depends on it the answer is a conflict carrying
@@ -29,62 +25,66 @@ export class AssetDeletion {
   async delete(ref: Ref, options: DeleteOptions): Promise<void> {
     if (options.force && !options.reason?.trim())
       throw InputError.field('reason', 'is required to force a deletion: say why the dependents may break', 'query');
-    // Who depends on the asset comes from the index: `dependencies` has no index by
-    // dependency. See graph-retry.ts on why it is read before the transaction.
-    let blocked: boolean | typeof GRAPH_MOVED = GRAPH_MOVED;
-    for (let attempt = 0; attempt < MAX_GRAPH_RETRIES && blocked === GRAPH_MOVED; attempt++) {
-      const index = await this.graph.fresh();
-      const seq = this.graph.stats().appliedSeq;
-      const known = index.idOf(ref.kind, ref.name);
-      const dependentIds = known === undefined ? [] : [...index.dependentsOf(known)];
-      blocked = await this.uow.write(async (store) => {
-        if ((await store.graph.lastSeq()) !== seq) return GRAPH_MOVED;
-        const asset = await store.assets.findByRef(ref);
-        if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
-        const dependents = await store.assets.findByIds(dependentIds);
-        if (dependents.length > 0 && !options.force) return true;
-        const reason = options.reason?.trim() || null;
-        await store.assets.delete(asset.id, dependentIds);
-        // A forced deletion changes each direct dependent's dependsOn: record that too.
-        const touched = new Map((await store.assets.touch(dependents.map((d) => d.id))).map((row) => [row.id, row]));
-        await store.graph.appendChanges([asset.id, ...dependents.map((d) => d.id)]);
-        const { id: _id, ref: _ref, kind: _kind, name: _name, revision, createdAt: _c, updatedAt: _u, ...fields } = asset;
-        await store.history.append([
-          {
-            assetId: asset.id,
-            kind: asset.kind,
-            name: asset.name,
-            action: 'delete',
-            actor: options.actor,
-            revision,
-            changes: Object.entries(fields)
-              .filter(([, value]) => value !== null)
-              .map(([field, value]) => ({ field, before: value, after: null })),
-            reason,
-          },
-          ...dependents.map(
-            (d): HistoryEntry => ({
-              assetId: d.id,
-              kind: d.kind,
-              name: d.name,
-              action: 'update',
-              actor: options.actor,
-              revision: touched.get(d.id)!.revision,
-              changes: [{ field: 'dependsOn', before: d.dependsOn, after: d.dependsOn.filter((e) => e.ref !== asset.ref) }],
-              reason: `forced deletion of ${asset.ref}: ${reason}`,
-            }),
-          ),
-        ]);
-        return false;
+    // Who depends on the asset comes from the index (`dependencies` has no index by
+    // dependency), read under the graph lock: exact, whatever else is being written.
+    const refused = await this.lineage.lockedWrite<ImpactReport | null>(async (store, lineage) => {
+      const asset = await store.assets.findByRef(ref);
+      if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
+      const dependentIds = lineage.dependentsOf(asset.id);
+      // A refusal's impact report comes from the same exact graph, contacts included.
+      if (dependentIds.length > 0 && !options.force)
+        return { value: await lineage.impact(asset.id, { limit: REFUSAL_LISTED }), committed: [] };
+      const dependents = await store.assets.findByIds(dependentIds);
+      const reason = options.reason?.trim() || null;
+      // Each dependent as the log will record it: without its edge to the asset.
+      const after = dependentIds.map((id) => {
+        const state = lineage.stateOf(id);
+        return { ...state, dependsOn: state.dependsOn.filter((dependency) => dependency !== asset.id) };
       });
-    }
-    if (blocked === GRAPH_MOVED) throw new ConflictError(`the graph around ${formatRef(ref)} kept changing while deleting it; try again`);
-    if (blocked) {
+      await store.assets.delete(asset.id, dependentIds);
+      // A forced deletion changes each direct dependent's dependsOn: record that too.
+      const touched = new Map((await store.assets.touch(dependents.map((d) => d.id))).map((row) => [row.id, row]));
+      const [deletedAt, ...dependentsAt] = await store.graph.appendChanges([asset.id, ...dependentIds]);
+      const { id: _id, ref: _ref, kind: _kind, name: _name, revision, createdAt: _c, updatedAt: _u, ...fields } = asset;
+      await store.history.append([
+        {
+          assetId: asset.id,
+          kind: asset.kind,
+          name: asset.name,
+          action: 'delete',
+          actor: options.actor,
+          revision,
+          changes: Object.entries(fields)
+            .filter(([, value]) => value !== null)
+            .map(([field, value]) => ({ field, before: value, after: null })),
+          reason,
+        },
+        ...dependents.map(
+          (d): HistoryEntry => ({
+            assetId: d.id,
+            kind: d.kind,
+            name: d.name,
+            action: 'update',
+            actor: options.actor,
+            revision: touched.get(d.id)!.revision,
+            changes: [{ field: 'dependsOn', before: d.dependsOn, after: d.dependsOn.filter((e) => e.ref !== asset.ref) }],
+            reason: `forced deletion of ${asset.ref}: ${reason}`,
+          }),
+        ),
+      ]);
+      return {
+        value: null,
+        committed: [
+          { seq: deletedAt, id: asset.id, kind: null, name: null, owner: null, dependsOn: [] },
+          ...after.map((state, i) => ({ ...state, seq: dependentsAt[i] })),
+        ],
+      };
+    });
+    if (refused) {
       const key = formatRef(ref);
-      const impact: ImpactReport = await this.lineage.impact(ref, { limit: 100 });
       throw new ConflictError(
-        `${key} has ${impact.total} dependent${impact.total === 1 ? '' : 's'}; delete them first, or force the deletion with a reason`,
-        impact,
+        `${key} has ${refused.total} dependent${refused.total === 1 ? '' : 's'}; delete them first, or force the deletion with a reason`,
+        refused,
         { operation: 'forceDelete', ref: key },
       );
     }

@@ -34,7 +34,7 @@ export class AssetService {
   constructor(uow: UnitOfWork, lineage: LineageService, graph: GraphSync) {
     this.reads = new AssetReads(uow, lineage);
     this.writes = new AssetWrites(uow, graph);
-    this.deletion = new AssetDeletion(uow, lineage, graph);
+    this.deletion = new AssetDeletion(lineage);
   }
 
   get(ref: Ref): Promise<AssetView> {

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetBody } from '../../domain/asset-schemas.js';
-import type { Asset } from '../../domain/asset.js';
 import { InputError } from '../../domain/errors.js';
-import { parseRef, type Ref } from '../../domain/model.js';
 import { ClosureIndex } from '../../graph/closure-index.js';
-import { writeItem, type WriteItem } from './write-item.js';
+import { item, ref, stored } from './write-test-support.js';
 import { chunkReads, planChunk, WriteRun, type ChunkRead } from './write-plan.js';
 
 // Planning a chunk is pure: from the items and the chunk's read to the rows to store.
-
-const ref = (text: string): Ref => {
-  const parsed = parseRef(text);
-  if (typeof parsed === 'string') throw new Error(parsed);
-  return parsed;
-};
-const item = (text: string, body: Partial<AssetBody> = {}, at = ''): WriteItem =>
-  writeItem(ref(text), { owner: 'team', ...body }, at);
 
 /** An index holding source:s (id 1) and the deprecated feature:old (id 2). */
 function index(): ClosureIndex {
@@ -25,30 +14,7 @@ function index(): ClosureIndex {
   return graph;
 }
 
-const storedSource = (fields: Partial<Asset> = {}): Asset => ({
-  id: 1,
-  ref: 'source:s',
-  kind: 'source',
-  name: 's',
-  owner: 'team',
-  description: null,
-  lifecycle: 'production',
-  tags: [],
-  platforms: null,
-  domains: null,
-  valueType: null,
-  stability: null,
-  accessPolicy: null,
-  contact: null,
-  sla: null,
-  metadata: {},
-  dependsOn: [],
-  deprecation: null,
-  revision: 4,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  updatedAt: '2024-01-01T00:00:00.000Z',
-  ...fields,
-});
+const storedSource = () => stored('source:s', { revision: 4 });
 
 const read = (fields: Partial<ChunkRead> = {}): ChunkRead => ({ existing: [], resolved: [], freshIds: [], behind: false, ...fields });
 

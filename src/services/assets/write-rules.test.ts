@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetBody } from '../../domain/asset-schemas.js';
 import type { Asset } from '../../domain/asset.js';
 import { ConflictError, InputError, PreconditionFailedError } from '../../domain/errors.js';
-import { parseRef, type Lifecycle, type Ref } from '../../domain/model.js';
+import type { Lifecycle } from '../../domain/model.js';
 import type { ResolvedRef } from '../../repositories/asset-repository.js';
-import { writeItem, type WriteItem } from './write-item.js';
+import { item, ref, stored } from './write-test-support.js';
 import {
   checkDeferred,
   checkPrecondition,
@@ -23,41 +22,6 @@ import {
 // chunk's read found. The HTTP tests (test/assets.test.ts, test/import.test.ts) check
 // the same rules end to end; these pin each one down, including its field paths.
 
-const ref = (text: string): Ref => {
-  const parsed = parseRef(text);
-  if (typeof parsed === 'string') throw new Error(parsed);
-  return parsed;
-};
-const item = (text: string, body: Partial<AssetBody> = {}, at = ''): WriteItem =>
-  writeItem(ref(text), { owner: 'team', ...body }, at);
-
-const stored = (text: string, fields: Partial<Asset> = {}): Asset => {
-  const { kind, name } = ref(text);
-  return {
-    id: 1,
-    ref: text,
-    kind,
-    name,
-    owner: 'team',
-    description: null,
-    lifecycle: 'production',
-    tags: [],
-    platforms: null,
-    domains: null,
-    valueType: null,
-    stability: null,
-    accessPolicy: null,
-    contact: null,
-    sla: null,
-    metadata: {},
-    dependsOn: [],
-    deprecation: null,
-    revision: 3,
-    createdAt: '2024-01-01T00:00:00.000Z',
-    updatedAt: '2024-01-01T00:00:00.000Z',
-    ...fields,
-  };
-};
 const byRef = (...assets: Asset[]) => new Map(assets.map((a) => [a.ref, a]));
 
 const deprecation = (sunsetAt: string | null, replacedBy: string | null = null) => ({
