@@ -141,7 +141,7 @@ describe('retrying given_up notices', () => {
     await deliver([delivered.id], 0);
     const unknown = await t.http.post('/v1/notifications/999999/retry');
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error).toEqual({ code: 'NOT_FOUND', message: 'notice 999999 does not exist' });
+    expect(unknown.body.error).toEqual({ code: 'NOT_FOUND', message: 'notice 999999 does not exist', requestId: expect.any(String) });
     for (const [notice, state] of [
       [pending, 'pending'],
       [delivered, 'delivered'],
@@ -152,6 +152,7 @@ describe('retrying given_up notices', () => {
         code: 'CONFLICT',
         message: `notice ${notice.id} is ${state}: only a given_up notice can be retried`,
         details: { state },
+        requestId: expect.any(String),
       });
     }
     // Retried once, the second retry finds it pending.

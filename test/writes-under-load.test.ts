@@ -321,7 +321,7 @@ describe('GraphQL conflicts of these mutations', () => {
         await gql(t, DEPRECATE, { ref: 'source:gc', reason: 'x' }),
         await gql(t, REINSTATE, { ref: 'source:gc' }),
       ];
-      for (const answer of answers) expect(answer.errors).toEqual([expect.objectContaining({ message: 'the graph moved', extensions: { code: 'CONFLICT' } })]);
+      for (const answer of answers) expect(answer.errors).toEqual([expect.objectContaining({ message: 'the graph moved', extensions: { code: 'CONFLICT', requestId: expect.any(String) } })]);
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
