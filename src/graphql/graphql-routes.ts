@@ -9,6 +9,7 @@ import { createContext, type GraphQLContext } from './context.js';
 import { maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
+import { useOperationChecks } from './operation-checks.js';
 import { useOperationLimits } from './operation-limits.js';
 import { withResponseBudget } from './response-budget.js';
 import { resolvers } from './resolvers.js';
@@ -63,7 +64,7 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
           : app.log.error({ args: [first, ...args] }, 'graphql'),
     },
     context: ({ req }) => createContext(c, req),
-    plugins: [EnvelopArmorPlugin(armor), useOperationLimits()],
+    plugins: [EnvelopArmorPlugin(armor), useOperationChecks(), useOperationLimits()],
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.
