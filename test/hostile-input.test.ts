@@ -298,8 +298,8 @@ describe('headers that reach the store', () => {
 describe('cursors', () => {
   const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
-  it('a position with a NUL or a lone surrogate in it is a 400 naming the cursor (REST) or after (GraphQL)', async () => {
-    for (const position of ['{"a":1,"i":"x\\u0000y"}', '{"a":1,"i":"x\\ud800"}', '{"assetId":1,"identity":"\\u0000"}']) {
+  it('a position with a NUL, a lone surrogate or an id past the database integer is a 400 naming the cursor (REST) or after (GraphQL)', async () => {
+    for (const position of ['{"a":1,"i":"x\\u0000y"}', '{"a":1,"i":"x\\ud800"}', '{"assetId":1,"identity":"\\u0000"}', '{"a":2147483648,"i":"x"}']) {
       const cursor = b64(position);
       expectField(await t.http.get('/v1/undeclared-consumers').query({ cursor }), 'query', 'cursor', /not a cursor/);
       const graphql = await gql(t, 'query ($after: String) { undeclaredConsumers(after: $after) { items { identity } } }', { after: cursor });
