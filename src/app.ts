@@ -15,6 +15,7 @@ import { deprecationRoutes } from './http/routes/deprecation-routes.js';
 import { findingsRoutes } from './http/routes/findings-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lineageRoutes } from './http/routes/lineage-routes.js';
+import { notificationRoutes } from './http/routes/notification-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
 import { usageRoutes } from './http/routes/usage-routes.js';
 import { createLogger } from './logger.js';
@@ -100,6 +101,7 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
   await app.register(assetRoutes(container));
   await app.register(lineageRoutes(container));
   await app.register(deprecationRoutes(container));
+  await app.register(notificationRoutes(container));
   await app.register(graphqlRoutes(container));
   await app.register(usageRoutes(container));
   await app.register(accessRoutes(container));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACCESS_POLICIES } from './domain/model.js';
 
 const MiB = 1024 * 1024;
+const HOUR_MS = 60 * 60_000;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -24,6 +25,11 @@ const envSchema = z.object({
   DEPCAT_IMPORT_IDLE_MS: z.coerce.number().int().positive().default(10_000),
   DEPCAT_IMPORT_MAX_MS: z.coerce.number().int().positive().default(60 * 60_000),
   DEPCAT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  DEPCAT_CHANGE_LOG_KEEP_MS: z.coerce.number().int().nonnegative().default(24 * HOUR_MS),
+  // At least one: the newest entry is what tells a writer its index is behind.
+  DEPCAT_CHANGE_LOG_KEEP_COUNT: z.coerce.number().int().min(1).default(10_000),
+  DEPCAT_OUTBOX_KEEP_MS: z.coerce.number().int().nonnegative().default(7 * 24 * HOUR_MS),
+  DEPCAT_PRUNE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
 });
 
 /** The variables read, in the order `.env.example` lists them. */
@@ -54,6 +60,14 @@ export interface Config {
   importMaxMs: number;
   /** A webhook receiver that has not answered within this long counts as a failed attempt. */
   webhookTimeoutMs: number;
+  /** Change-log entries younger than this are never pruned. */
+  changeLogKeepMs: number;
+  /** The newest change-log entries are never pruned, however old. */
+  changeLogKeepCount: number;
+  /** Delivered notices are deleted once this much older than their delivery; given_up ones wait for a retry. */
+  outboxKeepMs: number;
+  /** How often the pruner runs. */
+  pruneIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importIdleMs: e.DEPCAT_IMPORT_IDLE_MS,
     importMaxMs: e.DEPCAT_IMPORT_MAX_MS,
     webhookTimeoutMs: e.DEPCAT_WEBHOOK_TIMEOUT_MS,
+    changeLogKeepMs: e.DEPCAT_CHANGE_LOG_KEEP_MS,
+    changeLogKeepCount: e.DEPCAT_CHANGE_LOG_KEEP_COUNT,
+    outboxKeepMs: e.DEPCAT_OUTBOX_KEEP_MS,
+    pruneIntervalMs: e.DEPCAT_PRUNE_INTERVAL_MS,
   };
 }

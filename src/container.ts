@@ -16,6 +16,7 @@ import { HistoryService } from './services/history-service.js';
 import { LineageService } from './services/lineage-service.js';
 import { NotificationService } from './services/notification-service.js';
 import { OutboxWorker } from './services/outbox-worker.js';
+import { Pruner } from './services/pruner.js';
 import { ReadBuffer } from './services/read-buffer.js';
 import { UndeclaredReads } from './services/undeclared-reads.js';
 import { UsageService } from './services/usage-service.js';
@@ -50,6 +51,8 @@ export interface Container {
   access: AccessService;
   /** Reads recorded by access checks, waiting to be written. */
   reads: ReadBuffer;
+  /** Deletes old change-log entries and delivered notices; runs between start() and close(). */
+  pruner: Pruner;
   /** The background tasks, in start order. */
   lifecycle: Lifecycle;
   /** Starts the background tasks; called once the app is ready. */
@@ -91,10 +94,20 @@ export async function createContainer(config: Config, options: ContainerOptions)
   );
   const deprecations = new DeprecationService(lineage, assets, outboxWorker);
   const history = new HistoryService(uow);
-  const notifications = new NotificationService(uow);
+  const notifications = new NotificationService(uow, outboxWorker);
   const usage = new UsageService(uow, reads);
   const apiKeys = new ApiKeyService(uow);
   const access = new AccessService(new AccessRepository(db), reads, config);
+  const pruner = new Pruner(
+    uow,
+    {
+      intervalMs: config.pruneIntervalMs,
+      changeLogKeepMs: config.changeLogKeepMs,
+      changeLogKeepCount: config.changeLogKeepCount,
+      outboxKeepMs: config.outboxKeepMs,
+    },
+    log,
+  );
   const findings = new FindingsService(graph, uow, options.findingsReads ?? undeclared, {
     importanceEpsilon: config.importanceEpsilon,
   });
@@ -113,6 +126,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       },
       { name: 'outbox-worker', start: () => outboxWorker.start(), stop: () => outboxWorker.stop() },
       { name: 'read-flusher', start: () => reads.start(), stop: () => reads.stop() },
+      { name: 'pruner', start: () => pruner.start(), stop: () => pruner.stop() },
     ],
     log,
   );
@@ -133,6 +147,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     apiKeys,
     access,
     reads,
+    pruner,
     lifecycle,
     start: () => lifecycle.start(),
     async close() {

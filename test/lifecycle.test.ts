@@ -58,12 +58,12 @@ describe('Lifecycle', () => {
 });
 
 describe("the app's background tasks", () => {
-  it('are the graph, the outbox worker and the read flusher, started only once the app is ready', async () => {
+  it('are the graph, the outbox worker, the read flusher and the pruner, started only once the app is ready', async () => {
     const db = await createTestDatabase();
     try {
       const { app, container } = await buildApp(loadConfig({ DATABASE_URL: db.url }), { logger: false });
       try {
-        expect(container.lifecycle.tasks.map((task) => task.name)).toEqual(['graph', 'outbox-worker', 'read-flusher']);
+        expect(container.lifecycle.tasks.map((task) => task.name)).toEqual(['graph', 'outbox-worker', 'read-flusher', 'pruner']);
         // Built is not started: no snapshot load yet.
         await new Promise((resolve) => setTimeout(resolve, 50));
         expect(container.graph.isLoaded).toBe(false);

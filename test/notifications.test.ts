@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -9,52 +7,7 @@ import { OutboxWorker, retryDelay } from '../src/services/outbox-worker.js';
 import { createTestDatabase } from './helpers/database.js';
 import { register } from './helpers/fixtures.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
-
-interface Received {
-  path: string;
-  body: Record<string, unknown>;
-  headers: IncomingMessage['headers'];
-  at: number;
-}
-
-/** A webhook receiver on 127.0.0.1; `respond` decides each answer (status, or null to hang). */
-async function startReceiver(respond: (path: string, count: number) => number | null) {
-  const received: Received[] = [];
-  const counts = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (chunk) => (data += chunk));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      const count = (counts.get(path) ?? 0) + 1;
-      counts.set(path, count);
-      received.push({ path, body: JSON.parse(data), headers: req.headers, at: Date.now() });
-      const status = respond(path, count);
-      if (status !== null) res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { startReceiver, until } from './helpers/webhook-receiver.js';
 
 type Notice = { id: number; consumer: string; url: string; state: string; attempts: number; lastError: string | null; nextAttemptAt: string | null; deliveredAt: string | null };
 

@@ -1,5 +1,3 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,40 +5,10 @@ import { OutboxRepository } from '../src/repositories/outbox-repository.js';
 import { OutboxWorker } from '../src/services/outbox-worker.js';
 import { register } from './helpers/fixtures.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startReceiver, until } from './helpers/webhook-receiver.js';
 
 /** A receiver on 127.0.0.1 that answers 200, or (hang) reads the request and never answers. */
-async function startReceiver(hang: boolean) {
-  const received: { path: string; at: number }[] = [];
-  const open: ServerResponse[] = [];
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received.push({ path: req.url ?? '/', at: Date.now() });
-      if (hang) open.push(res);
-      else res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const startHookReceiver = (hang: boolean) => startReceiver(() => (hang ? null : 200));
 
 type Notice = { consumer: string; state: string; attempts: number; lastError: string | null };
 
@@ -52,8 +20,8 @@ describe('receivers that hang', () => {
   let hanging: Awaited<ReturnType<typeof startReceiver>>;
   let healthy: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
-    hanging = await startReceiver(true);
-    healthy = await startReceiver(false);
+    hanging = await startHookReceiver(true);
+    healthy = await startHookReceiver(false);
     t = await startTestApp({ DEPCAT_WEBHOOK_BACKOFF_MS: '200', DEPCAT_WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
   });
   afterAll(async () => {
@@ -112,7 +80,7 @@ describe('a delivery timeout survives garbage collection', () => {
   it('aborts a hanging request at its timeout although collections run meanwhile', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const receiver = await startReceiver(true);
+    const receiver = await startHookReceiver(true);
     const t = await startTestApp();
     try {
       await t.container.outboxWorker.stop();

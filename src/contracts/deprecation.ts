@@ -44,21 +44,45 @@ export const notificationQuerySchema = z
   })
   .strict();
 
+/** A notice and how its delivery is going: REST's and GraphQL's `Notification`. */
+export const notificationSchema = z.object({
+  id: z.number().int(),
+  event: z.string(),
+  asset: z.string(),
+  consumer: z.string(),
+  url: z.string(),
+  state: z.enum(NOTIFICATION_STATES),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+
 export const notificationListResponseSchema = z.object({
-  items: z.array(
-    z.object({
-      id: z.number().int(),
-      event: z.string(),
-      asset: z.string(),
-      consumer: z.string(),
-      url: z.string(),
-      state: z.enum(NOTIFICATION_STATES),
-      attempts: z.number().int(),
-      lastError: z.string().nullable(),
-      nextAttemptAt: z.string().nullable(),
-      deliveredAt: z.string().nullable(),
-      createdAt: z.string(),
-    }),
-  ),
+  items: z.array(notificationSchema),
   nextCursor: z.string().nullable(),
+});
+
+const ID_RULE = 'must be a notice id: a whole number from 1';
+
+/** A notice's id, as the listing shows it; `int()` also bounds it to safe integers, within bigint. */
+export const notificationIdSchema = z.coerce
+  .number({ error: ID_RULE })
+  .int({ error: ID_RULE })
+  .min(1, { error: ID_RULE })
+  .describe('the id of a notice, as GET /v1/notifications lists it');
+
+export const notificationParamsSchema = z.object({ id: notificationIdSchema }).strict();
+
+/** Which given_up notices a bulk retry takes: about an asset, to a consumer, both, or (neither) all. */
+export const retryFilterSchema = notificationQuerySchema.pick({ asset: true, consumer: true }).strict();
+
+export const retryQuerySchema = retryFilterSchema
+  .extend({ limit: limitSchema.describe('notices retried at most, 1–1000, default 100; call again for the rest') })
+  .strict();
+
+export const retryResponseSchema = z.object({
+  items: z.array(notificationSchema).describe('the notices put back to pending, oldest first'),
+  remaining: z.number().int().describe('given_up notices matching the filter still left (beyond limit)'),
 });

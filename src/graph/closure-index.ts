@@ -77,6 +77,29 @@ export class ClosureIndex {
     this.deprecatedRefs = null;
   }
 
+  /**
+   * Takes over everything `other` holds, in one synchronous step: a reloaded snapshot
+   * replaces the graph while every holder of this index keeps its reference. `other` is
+   * left empty. The scratch space stays; it grows to the new capacity on the next search.
+   */
+  replaceWith(other: ClosureIndex): void {
+    this.kindCode = other.kindCode;
+    this.deprecatedFlag = other.deprecatedFlag;
+    this.ownerCode = other.ownerCode;
+    this.names = other.names;
+    this.owners = other.owners;
+    this.ownerIds = other.ownerIds;
+    this.dependsOn = other.dependsOn;
+    this.dependents = other.dependents;
+    this.byRef = other.byRef;
+    this.count = other.count;
+    this.deprecatedCount = other.deprecatedCount;
+    this.deprecatedRefs = null;
+    other.ownerIds = new Map();
+    other.byRef = new Map();
+    other.clear();
+  }
+
   get size(): number {
     return this.count;
   }

@@ -1,12 +1,17 @@
-import { CATCH_UP_CHUNK, type GraphRepository } from '../repositories/graph-repository.js';
+import { CATCH_UP_CHUNK } from '../repositories/graph-repository.js';
 import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../heap.js';
 import { ClosureIndex } from './closure-index.js';
+import { BehindHorizonError, type GraphLog } from './graph-log.js';
 import type { NodeState } from './node-state.js';
+
+export type { GraphLog } from './graph-log.js';
 
 export interface GraphSyncStats {
   assets: number;
   appliedSeq: number;
   loadMs: number;
+  /** Snapshots loaded again since start-up because the index fell behind the pruned log. */
+  reloads: number;
 }
 
 /**
@@ -14,7 +19,9 @@ export interface GraphSyncStats {
  * change-log position it corresponds to; every read then first applies the log entries
  * committed since. Because writers serialise on one lock, each read of the log sees a
  * prefix of it, so a read that starts after any write (through any process) has
- * returned sees that write.
+ * returned sees that write. The log is pruned behind a horizon; an index that fell behind
+ * it (a process paused for longer than the log is kept) loads the snapshot again, and
+ * reads wait for that as they wait at start-up.
  */
 export class GraphSync {
   readonly index = new ClosureIndex();
@@ -25,8 +32,13 @@ export class GraphSync {
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** A reload through the pool, shared by the reads that found the index behind. */
+  private reloading: Promise<void> | null = null;
+  /** A writer's reload, through its own transaction. */
+  private reloadingUnderLock: Promise<void> | null = null;
+  private reloads = 0;
 
-  constructor(private readonly log: Pick<GraphRepository, 'snapshot' | 'changesSince'>) {}
+  constructor(private readonly log: GraphLog) {}
 
   /** Loads the snapshot once; later calls wait for the same load, or retry a failed one. */
   start(): Promise<void> {
@@ -50,8 +62,13 @@ export class GraphSync {
     return this.ready;
   }
 
+  /** Loading the snapshot again, after falling behind the change log's horizon. */
+  get isReloading(): boolean {
+    return this.reloading !== null || this.reloadingUnderLock !== null;
+  }
+
   stats(): GraphSyncStats {
-    return { assets: this.index.size, appliedSeq: this.appliedSeq, loadMs: Math.round(this.loadMs) };
+    return { assets: this.index.size, appliedSeq: this.appliedSeq, loadMs: Math.round(this.loadMs), reloads: this.reloads };
   }
 
   /** The index, caught up with every change committed before this call. */
@@ -120,23 +137,33 @@ export class GraphSync {
    */
   async stop(): Promise<void> {
     this.stopFollowing();
-    await Promise.allSettled([this.loaded, this.inFlight]);
+    await Promise.allSettled([this.loaded, this.inFlight, this.reloading, this.reloadingUnderLock]);
   }
 
   /**
-   * Catches the index up through `read`, which a write transaction holding the graph write
+   * Catches the index up through `log`, which a write transaction holding the graph write
    * lock gives: nothing can commit after what it reads, so the index is exact until that
    * transaction ends. A writer that read through the pool instead could wait for a
-   * connection held by writers waiting for its lock.
+   * connection held by writers waiting for its lock; for the same reason, an index behind
+   * the horizon is reloaded through `log` too, never by waiting for a reload through the
+   * pool.
    */
-  async freshUnderLock(read: (seq: number, limit: number) => Promise<NodeState[]>): Promise<void> {
+  async freshUnderLock(log: GraphLog): Promise<void> {
     await this.start();
-    await this.pull(read);
+    await this.pull(log);
   }
 
-  private async pull(read = (seq: number, limit: number) => this.log.changesSince(seq, limit)): Promise<void> {
+  private async pull(log: GraphLog = this.log): Promise<void> {
     for (;;) {
-      const changes = await read(this.appliedSeq, CATCH_UP_CHUNK);
+      let changes: NodeState[];
+      try {
+        changes = await log.changesSince(this.appliedSeq, CATCH_UP_CHUNK);
+      } catch (error) {
+        if (!(error instanceof BehindHorizonError)) throw error;
+        // Another read may have moved the index on, or reloaded it, meanwhile.
+        if (this.appliedSeq < error.horizon) await this.reload(log);
+        continue;
+      }
       for (const change of changes) {
         // Entries only move forward; a slower, older answer may arrive after a newer one.
         if (change.seq <= this.appliedSeq) continue;
@@ -147,4 +174,45 @@ export class GraphSync {
     }
   }
 
+  /**
+   * Loads the snapshot again. Reads through the pool share one reload, or wait for a
+   * writer's if one is under way (it ends at the newest position). A writer holding the
+   * lock reloads through its own transaction and waits for nothing else: a reload through
+   * the pool may itself be waiting for a connection (or, on PGlite, for the writer's
+   * transaction to end).
+   */
+  private reload(log: GraphLog): Promise<void> {
+    if (log !== this.log) {
+      const run: Promise<void> = this.loadAgain(log).finally(() => {
+        if (this.reloadingUnderLock === run) this.reloadingUnderLock = null;
+      });
+      this.reloadingUnderLock = run;
+      return run;
+    }
+    if (this.reloadingUnderLock) return this.reloadingUnderLock.catch(() => {});
+    this.reloading ??= this.loadAgain(log).finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  /**
+   * The snapshot, into a new index swapped in at once, so that the index is at every
+   * moment exact at its position: the old one until the swap, the new one after. The swap
+   * happens only if it moves the position forward: with two reloads under way (a read's
+   * and a writer's), or a catch-up that ran meanwhile, the index may already stand
+   * further on, and a writer holding the lock must never see its index go back.
+   */
+  private async loadAgain(log: GraphLog): Promise<void> {
+    const fresh = new ClosureIndex();
+    const position = await log.snapshot((nodes) => {
+      for (const node of nodes) fresh.apply(node);
+    });
+    if (position > this.appliedSeq) {
+      this.index.replaceWith(fresh);
+      this.appliedSeq = position;
+      this.reloads++;
+    }
+    if (this.index.size >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
+  }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assetCursor, deleteQuerySchema, listQuerySchema } from '../contracts/assets.js';
-import { notificationQuerySchema } from '../contracts/deprecation.js';
+import { notificationIdSchema, notificationQuerySchema, retryFilterSchema } from '../contracts/deprecation.js';
 import { toFieldIssues } from '../contracts/field-issues.js';
 import { findingAssetSchema, findingCursor, findingOwnerSchema } from '../contracts/findings.js';
 import { closureCursor, depthSchema, impactCursor } from '../contracts/lineage.js';
@@ -89,6 +89,10 @@ export const notificationsArgs = z.object({
   first: limitSchema,
   after: idCursor.optional(),
 });
+
+export const retryNotificationArgs = z.object({ id: notificationIdSchema });
+
+export const retryNotificationsArgs = z.object({ filter: retryFilterSchema.optional(), first: limitSchema });
 
 export const deprecateAssetArgs = z.object({ ref: refSchema, input: deprecateBodySchema });
 

@@ -25,6 +25,8 @@ import {
   recordUsageArgs,
   refHistoryArgs,
   reinstateAssetArgs,
+  retryNotificationArgs,
+  retryNotificationsArgs,
   undeclaredConsumersArgs,
   findingsArgs,
   upsertAssetArgs,
@@ -163,6 +165,16 @@ export const resolvers = {
     async recordUsage(_: unknown, args: Args, ctx: GraphQLContext) {
       const { events } = parseArgs(recordUsageArgs, args);
       return ctx.c.usage.ingest(events);
+    },
+
+    async retryNotification(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { id } = parseArgs(retryNotificationArgs, args);
+      return ctx.c.notifications.retry(id);
+    },
+
+    async retryNotifications(_: unknown, args: Args, ctx: GraphQLContext) {
+      const { filter, first } = parseArgs(retryNotificationsArgs, args);
+      return ctx.c.notifications.retryGivenUp(filter ?? {}, first);
     },
   },
 

@@ -168,6 +168,10 @@ export const typeDefs = /* GraphQL */ `
     reinstateAsset(ref: String!, lifecycle: Lifecycle, reason: String): Asset!
     "Observed reads, summed per (identity, asset). One bad event (an unknown asset, say) refuses them all, named events[i].field."
     recordUsage(events: [UsageEventInput!]!): UsageReceipt!
+    "Puts a given_up notice back to pending, due now, its attempts reset. NOT_FOUND for an unknown id, CONFLICT for a notice that is not given_up."
+    retryNotification(id: Int!): Notification!
+    "Retries up to first given_up notices about an asset and/or to a consumer (every given_up notice without a filter), oldest first."
+    retryNotifications(filter: NotificationRetryFilter, first: Int = 100): RetriedNotifications!
   }
 
   type Asset {
@@ -388,6 +392,20 @@ export const typeDefs = /* GraphQL */ `
   type Notifications {
     items: [Notification!]!
     pageInfo: PageInfo!
+  }
+
+  input NotificationRetryFilter {
+    "Only notices about this asset, kind:name."
+    asset: String
+    "Only notices to this consumer: its name or its ref (bidder or consumer:bidder)."
+    consumer: String
+  }
+
+  type RetriedNotifications {
+    "The notices put back to pending, oldest first."
+    items: [Notification!]!
+    "given_up notices matching the filter still left: retry again while above 0."
+    remaining: Int!
   }
 
   "The body of POST /v1/assets/{kind}/{name}/deprecate."

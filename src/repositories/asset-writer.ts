@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/database.js';
 import type { Asset } from '../domain/asset.js';
 import type { NodeState } from '../graph/node-state.js';
-import { changesSince } from './graph-repository.js';
+import { changesSince, readSnapshot } from './graph-repository.js';
 import {
   assetRowsFrom,
   byIds,
@@ -75,6 +75,15 @@ export class AssetWriter {
   /** The change log after `seq`, read in this transaction (see GraphSync.freshUnderLock). */
   changesSince(seq: number, limit: number): Promise<NodeState[]> {
     return changesSince(this.query, seq, limit);
+  }
+
+  /**
+   * Every asset, read in this transaction: it holds the graph write lock, so no graph
+   * write commits between its statements (see GraphSync.freshUnderLock, for an index
+   * that fell behind the pruned log).
+   */
+  snapshot(onChunk: (nodes: NodeState[]) => void): Promise<number> {
+    return readSnapshot(this.query, onChunk);
   }
 
   /**

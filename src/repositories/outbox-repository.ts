@@ -44,6 +44,51 @@ export interface NotificationQuery {
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
+/** Which given_up notices a bulk retry takes. */
+export interface RetryFilter {
+  asset?: string;
+  consumer?: string;
+}
+
+/** A notice as SQL returns it: the same columns the listing maps. */
+interface NoticeRow {
+  id: string | number;
+  event: string;
+  asset: string;
+  consumer: string;
+  url: string;
+  state: NotificationState;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date | string | null;
+  delivered_at: Date | string | null;
+  created_at: Date | string;
+}
+
+const NOTICE_COLUMNS = (alias: string) =>
+  ['id', 'event', 'asset', 'consumer', 'url', 'state', 'attempts', 'last_error', 'next_attempt_at', 'delivered_at', 'created_at']
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
+
+const instant = (time: Date | string | null): string | null => (time === null ? null : new Date(time).toISOString());
+
+const toNotice = (row: NoticeRow): NotificationRecord => ({
+  id: Number(row.id),
+  event: row.event,
+  asset: row.asset,
+  consumer: row.consumer,
+  url: row.url,
+  state: row.state,
+  attempts: row.attempts,
+  lastError: row.last_error,
+  nextAttemptAt: instant(row.next_attempt_at),
+  deliveredAt: instant(row.delivered_at),
+  createdAt: instant(row.created_at)!,
+});
+
+/** What a retry sets: due now, as if never tried. */
+const RETRIED = `state = 'pending', attempts = 0, last_error = NULL, next_attempt_at = now()`;
+
 /**
  * The notification outbox: enqueued with a change, claimed and settled by the worker.
  * Every statement that sets a time is SQL, on the database's clock: due times are
@@ -116,6 +161,71 @@ export class OutboxRepository {
       `UPDATE notification_outbox SET next_attempt_at = now() WHERE id = $1 AND state IN ('pending', 'failing')`,
       [id],
     );
+  }
+
+  /**
+   * Puts one given_up notice back to pending, due now, with its attempts reset. Answers
+   * the notice as it now stands, or, when it was not given up, its state and no notice
+   * (null when there is no such id). Checking the state in the UPDATE itself, on the
+   * locked row, makes two concurrent retries of one notice retry it once.
+   */
+  async retry(id: number): Promise<{ state: NotificationState; notice: NotificationRecord | null } | null> {
+    const [row] = await this.db.query<{ found: NotificationState; notice: NoticeRow | null }>(
+      `WITH target AS (SELECT id, state FROM notification_outbox WHERE id = $1),
+       retried AS (
+         UPDATE notification_outbox o SET ${RETRIED}
+           FROM target WHERE o.id = target.id AND o.state = 'given_up'
+         RETURNING ${NOTICE_COLUMNS('o')}
+       )
+       SELECT target.state AS found, (SELECT row_to_json(r) FROM retried r) AS notice FROM target`,
+      [id],
+    );
+    if (!row) return null;
+    return { state: row.notice ? row.notice.state : row.found, notice: row.notice ? toNotice(row.notice) : null };
+  }
+
+  /**
+   * Retries up to `limit` given_up notices matching the filter, oldest first (as retry
+   * does for one), and counts those still given_up after it. SKIP LOCKED lets concurrent
+   * bulk retries take disjoint rows.
+   */
+  async retryGivenUp(filter: RetryFilter, limit: number): Promise<{ items: NotificationRecord[]; remaining: number }> {
+    const matching = `state = 'given_up' AND ($1::text IS NULL OR asset = $1) AND ($2::text IS NULL OR consumer = $2)`;
+    const [row] = await this.db.query<{ items: NoticeRow[]; remaining: number }>(
+      `WITH picked AS (
+         SELECT id FROM notification_outbox WHERE ${matching} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
+       ),
+       retried AS (
+         UPDATE notification_outbox o SET ${RETRIED} FROM picked WHERE o.id = picked.id
+         RETURNING ${NOTICE_COLUMNS('o')}
+       )
+       SELECT COALESCE((SELECT json_agg(r ORDER BY r.id) FROM retried r), '[]') AS items,
+              ((SELECT count(*) FROM notification_outbox WHERE ${matching}) - (SELECT count(*) FROM retried))::int AS remaining`,
+      [filter.asset ?? null, filter.consumer ?? null, limit],
+    );
+    return { items: row.items.map(toNotice), remaining: row.remaining };
+  }
+
+  /**
+   * Deletes up to `batch` notices delivered more than `keepMs` ago, oldest first, through
+   * the partial index on delivered rows; answers how many went. given_up rows are never
+   * deleted here: they wait for a retry. Needs no graph lock: no worker touches a delivered
+   * row, and SKIP LOCKED lets replicas pruning at once take disjoint rows.
+   */
+  async pruneDelivered(keepMs: number, batch: number): Promise<number> {
+    const [row] = await this.db.query<{ deleted: number }>(
+      `WITH gone AS (
+         DELETE FROM notification_outbox WHERE id IN (
+           SELECT id FROM notification_outbox
+            WHERE state = 'delivered' AND delivered_at < now() - make_interval(secs => $1::double precision / 1000)
+            ORDER BY delivered_at LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+      [keepMs, batch],
+    );
+    return row.deleted;
   }
 
   /** Milliseconds until the next row is due (0 if overdue), or null when nothing waits. */

@@ -34,9 +34,10 @@ export class Store {
 /** The methods that write, per repository: `uow.read` leaves them out. */
 interface Writes {
   assets: 'touch' | 'setDeprecation' | 'delete';
-  graph: 'appendChanges';
+  // underLock reads, but only means anything inside the write lock.
+  graph: 'appendChanges' | 'prune' | 'underLock';
   history: 'append';
-  outbox: 'enqueue' | 'claimDue' | 'markDelivered' | 'markFailed' | 'release';
+  outbox: 'enqueue' | 'claimDue' | 'markDelivered' | 'markFailed' | 'release' | 'retry' | 'retryGivenUp' | 'pruneDelivered';
   usage: 'add';
   apiKeys: 'create' | 'revoke';
   findings: never;

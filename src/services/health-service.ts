@@ -28,9 +28,11 @@ export class HealthService {
       migrations = 'unknown';
     }
     const stats = this.graph.stats();
-    const graph = this.graph.isLoaded ? `loaded: ${stats.assets} assets` : 'loading';
+    // A reload (the index fell behind the pruned change log) makes reads wait, as the
+    // first load does: out of the load balancer's rotation meanwhile.
+    const graph = !this.graph.isLoaded ? 'loading' : this.graph.isReloading ? 'reloading' : `loaded: ${stats.assets} assets`;
     return {
-      ready: database === 'ok' && migrations === 'ok' && this.graph.isLoaded,
+      ready: database === 'ok' && migrations === 'ok' && this.graph.isLoaded && !this.graph.isReloading,
       checks: { database, migrations, graph },
     };
   }

@@ -152,7 +152,7 @@ export class LineageService {
     // The snapshot loads through the pool: awaited before taking the lock, not while holding it.
     await this.graph.start();
     const { value, committed } = await this.uow.write(async (store) => {
-      await this.graph.freshUnderLock((seq, limit) => store.graph.changesSince(seq, limit));
+      await this.graph.freshUnderLock(store.graph.underLock());
       return work(store, new LockedLineage(this.graph.index, store.assets));
     });
     this.graph.applyCommitted(committed);

@@ -1,5 +1,6 @@
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { pageFrom, type Page } from '../domain/page.js';
-import type { NotificationQuery, NotificationRecord } from '../repositories/outbox-repository.js';
+import type { NotificationQuery, NotificationRecord, RetryFilter } from '../repositories/outbox-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 
 /** A notification page continues with the notices older than this one. */
@@ -11,12 +12,43 @@ export interface NotificationListQuery extends Omit<NotificationQuery, 'beforeId
   after?: NotificationPosition;
 }
 
-/** What the outbox holds and how each delivery is going. */
+/** What a bulk retry did: the notices it put back, oldest first, and how many given_up ones it left. */
+export interface RetryReport {
+  items: NotificationRecord[];
+  remaining: number;
+}
+
+/** The outbox's worker, told when retried notices are due. */
+export interface Wakeable {
+  wake(): void;
+}
+
+/** What the outbox holds and how each delivery is going; given_up notices can be tried again. */
 export class NotificationService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly worker: Wakeable,
+  ) {}
 
   async list({ after, ...query }: NotificationListQuery): Promise<Page<NotificationRecord, NotificationPosition>> {
     const rows = await this.uow.read.outbox.list({ ...query, beforeId: after?.id, limit: query.limit + 1 });
     return pageFrom(rows, query.limit, (last) => ({ id: last.id }));
+  }
+
+  /** Puts a given_up notice back to pending, due now, its attempts reset. */
+  async retry(id: number): Promise<NotificationRecord> {
+    const found = await this.uow.autocommit.outbox.retry(id);
+    if (!found) throw new NotFoundError(`notice ${id} does not exist`);
+    if (!found.notice)
+      throw new ConflictError(`notice ${id} is ${found.state}: only a given_up notice can be retried`, { state: found.state });
+    this.worker.wake();
+    return found.notice;
+  }
+
+  /** Retries up to `limit` given_up notices about an asset and/or to a consumer (all of them without either). */
+  async retryGivenUp(filter: RetryFilter, limit: number): Promise<RetryReport> {
+    const report = await this.uow.autocommit.outbox.retryGivenUp(filter, limit);
+    if (report.items.length > 0) this.worker.wake();
+    return report;
   }
 }

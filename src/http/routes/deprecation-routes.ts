@@ -5,8 +5,6 @@ import {
   deprecationResponseSchema,
   historyQuerySchema,
   historyResponseSchema,
-  notificationListResponseSchema,
-  notificationQuerySchema,
 } from '../../contracts/deprecation.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
 import { assetPathSchema } from '../../domain/asset-schemas.js';
@@ -81,25 +79,6 @@ export const deprecationRoutes =
       async (request) => {
         const { limit, cursor } = request.query;
         return withEncodedCursor(await c.history.list(request.params, { limit, after: cursor }));
-      },
-    );
-
-    app.get(
-      '/v1/notifications',
-      {
-        schema: {
-          tags: ['deprecation'],
-          summary: 'Webhook notices and how their delivery is going, newest first',
-          description:
-            '`state` is `pending` (not tried yet), `delivered`, `failing` (will be retried at `nextAttemptAt`) or `given_up`. ' +
-            '`consumer` is a consumer\'s name or its ref: `bidder` and `consumer:bidder` are the same filter.',
-          querystring: notificationQuerySchema,
-          response: { 200: notificationListResponseSchema, 400: errorResponseSchema },
-        },
-      },
-      async (request) => {
-        const { cursor, ...filter } = request.query;
-        return withEncodedCursor(await c.notifications.list({ ...filter, after: cursor }));
       },
     );
   };

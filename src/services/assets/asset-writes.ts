@@ -151,7 +151,7 @@ export class AssetWrites {
 
   /** Brings the index up to date through the write transaction, which holds the lock. */
   private async catchUp(writer: AssetWriter): Promise<void> {
-    await this.graph.freshUnderLock((seq, limit) => writer.changesSince(seq, limit));
+    await this.graph.freshUnderLock(writer);
   }
 
   /** Stores a planned chunk; its log entries are consecutive, one per written asset. */
