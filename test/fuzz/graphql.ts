@@ -41,6 +41,9 @@ export async function introspect(send: (body: object) => Promise<unknown>) {
 
 const INT32 = 2 ** 31;
 
+/** The mutations the history records, with their actor from `X-Actor` (not usage, not notice retries). */
+const HISTORY_MUTATIONS = new Set(['upsertAsset', 'upsertAssets', 'deleteAsset', 'deprecateAsset', 'reinstateAsset']);
+
 /** A GraphQL input type as the JSON schema the value generators read. */
 function inputSchema(type: GraphQLInputType): JsonSchema {
   if (isNonNullType(type)) return { ...inputSchema(type.ofType), nullable: false };
@@ -174,7 +177,7 @@ function baseDraft(op: GraphQLOperation, catalog: Catalog): fc.Arbitrary<Draft> 
       body,
       bodySchema,
       envelope: { query: documentOf(op, vars, nested) },
-      readsActor: op.operation === 'mutation' && op.name !== 'recordUsage',
+      readsActor: HISTORY_MUTATIONS.has(op.name),
       headerSlots,
       headers,
       raw: [],
