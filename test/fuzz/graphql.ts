@@ -221,7 +221,10 @@ function badDocument(op: GraphQLOperation, draft: Draft): fc.Arbitrary<Draft> {
       [deep(1500), 'a selection 1,500 levels deep'],
       [`${query.slice(0, 10)}\u0000${query.slice(10)}`, 'a NUL in the document'],
       ['', 'an empty document'],
-    ).map(([q, what]) => envelope({ ...draft.envelope, query: q }, what)),
+    )
+      // (An operation with no variables has none to declare with the wrong type: that one is the valid document.)
+      .map(([q, what]): [string, string] => (q === query ? [`${query} }`, 'a brace too many'] : [q, what]))
+      .map(([q, what]) => envelope({ ...draft.envelope, query: q }, what)),
     fc.constantFrom<[Record<string, Json>, string]>(
       [{ ...draft.envelope, operationName: 'Nope' }, 'an operationName the document lacks'],
       [{ ...draft.envelope, query: 5 }, 'query is a number'],
