@@ -234,3 +234,80 @@ describe('page sizes and depths', () => {
     expect(graphql.errors?.[0].extensions?.issues).toEqual([{ in: 'body', field: 'first', message: 'must be a whole number from 1 to 1000' }]);
   });
 });
+
+describe('headers that reach the store', () => {
+  const history = async (ref: string) => (await t.http.get(`/v1/assets/${ref.replace(':', '/')}/history`)).body.items.length;
+
+  it('an X-Actor with a NUL or a lone surrogate: every write is a 400 naming headers.x-actor, nothing stored', async () => {
+    await register(t, [{ ref: 'source:acted' }, { ref: 'feature:acted_f', dependsOn: ['source:acted'] }]);
+    await t.http.post('/v1/assets/feature/acted_f/deprecate').send({ reason: 'old', sunsetAt: '2100-01-01' }).expect(200);
+    const before = [await history('source:acted'), await history('feature:acted_f')];
+    for (const actor of [`ops${NUL}bot`, `ops${LONE}bot`, `${'\udc00'}ops`]) {
+      const headers = { 'x-actor': actor };
+      for (const [method, url, payload] of [
+        ['PUT', '/v1/assets/source/acted', { owner: 'someone-else' }],
+        ['POST', '/v1/batch', { assets: [{ ref: 'source:acted', owner: 'someone-else' }] }],
+        ['DELETE', '/v1/assets/source/acted?force=true&reason=gone', undefined],
+        ['POST', '/v1/assets/source/acted/deprecate', { reason: 'old', sunsetAt: '2100-01-01' }],
+        ['POST', '/v1/assets/feature/acted_f/reinstate', {}],
+      ] as const) {
+        const res = await t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) }); // (an object payload is sent as JSON)
+        expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(400);
+        expect(res.json().error.details).toEqual([{ in: 'headers', field: 'x-actor', message: expect.stringMatching(/NUL|surrogate/) }]);
+      }
+      const imported = await t.app.inject({
+        method: 'POST',
+        url: '/v1/import',
+        headers: { ...headers, 'content-type': 'application/x-ndjson' },
+        payload: '{"ref":"source:acted","owner":"someone-else"}\n',
+      });
+      expect(imported.statusCode).toBe(400);
+      expect(imported.json().error.details[0]).toMatchObject({ in: 'headers', field: 'x-actor' });
+    }
+    expect([await history('source:acted'), await history('feature:acted_f')]).toEqual(before);
+    expect((await t.http.get('/v1/assets/source/acted')).body.owner).toBe('team-source');
+  });
+
+  it('in GraphQL: BAD_USER_INPUT naming the header as it is, never under an argument; nothing stored', async () => {
+    const before = await history('source:acted');
+    for (const [query, variables] of [
+      ['mutation { deleteAsset(ref: "source:acted", force: true, reason: "gone") { deleted } }', {}],
+      ['mutation ($i: DeprecateInput!) { deprecateAsset(ref: "source:acted", input: $i) { notificationsQueued } }', { i: { reason: 'old' } }],
+      ['mutation ($i: AssetInput!) { upsertAsset(ref: "source:acted", input: $i) { status } }', { i: { owner: 'someone-else' } }],
+    ] as const) {
+      for (const actor of [`ops${NUL}`, 'a'.repeat(201)]) {
+        const res = await t.app.inject({ method: 'POST', url: '/graphql', headers: { 'x-actor': actor }, payload: { query, variables } });
+        const [error] = res.json().errors;
+        expect(error.extensions, query).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ in: 'headers', field: 'x-actor' }] });
+      }
+    }
+    expect(await history('source:acted')).toBe(before);
+  });
+
+  it('a malformed If-Match (an unclosed quote) is a 400 naming headers.if-match; a quoted or bare revision is read', async () => {
+    const { revision } = (await t.http.get('/v1/assets/source/acted')).body;
+    for (const ifMatch of [`"${revision}`, `${revision}"`, `W/"${revision}`, `""${revision}""`]) {
+      const res = await t.http.put('/v1/assets/source/acted').set('if-match', ifMatch).send({ owner: 'team-source' });
+      expectField(res, 'headers', 'if-match', /revision number/);
+    }
+    for (const ifMatch of [`"${revision}"`, `${revision}`, `W/"${revision}"`])
+      expect((await t.http.put('/v1/assets/source/acted').set('if-match', ifMatch).send({ owner: 'team-source' })).status).toBe(200);
+    expect((await t.http.put('/v1/assets/source/acted').set('if-match', `"${revision + 7}"`).send({ owner: 'team-source' })).status).toBe(412);
+  });
+});
+
+describe('cursors', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64url');
+
+  it('a position with a NUL, a lone surrogate or an id past the database integer is a 400 naming the cursor (REST) or after (GraphQL)', async () => {
+    for (const position of ['{"a":1,"i":"x\\u0000y"}', '{"a":1,"i":"x\\ud800"}', '{"assetId":1,"identity":"\\u0000"}', '{"a":2147483648,"i":"x"}']) {
+      const cursor = b64(position);
+      expectField(await t.http.get('/v1/undeclared-consumers').query({ cursor }), 'query', 'cursor', /not a cursor/);
+      const graphql = await gql(t, 'query ($after: String) { undeclaredConsumers(after: $after) { items { identity } } }', { after: cursor });
+      expect(graphql.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ field: 'after' }] });
+    }
+    expectField(await t.http.get('/v1/assets').query({ cursor: b64('{"kind":"source","name":"a\\u0000"}') }), 'query', 'cursor', /not a cursor/);
+    // A well-formed position still pages.
+    expect((await t.http.get('/v1/undeclared-consumers').query({ cursor: b64('{"a":1,"i":"xy"}') })).status).toBe(200);
+  });
+});

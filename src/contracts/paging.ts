@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Page } from '../domain/page.js';
+import { findBadText } from '../domain/text-guard.js';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -29,15 +30,20 @@ export const withEncodedCursor = <P extends Pick<Page<unknown>, 'nextCursor'>>(
   page: P,
 ): Omit<P, 'nextCursor'> & { nextCursor: string | null } => ({ ...page, nextCursor: cursorOf(page.nextCursor) });
 
-/** Decodes a cursor into the position `shape` describes. */
+/**
+ * Decodes a cursor into the position `shape` describes. The position goes to the
+ * database as it is (an identity, a name), so text no endpoint could have issued (a NUL,
+ * a lone surrogate) is refused here like any other forged cursor.
+ */
 export function cursorSchema<T extends z.ZodType>(shape: T) {
   return z
     .string()
     .max(2000)
     .transform((text, ctx) => {
       try {
-        const parsed = shape.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-        if (parsed.success) return parsed.data;
+        const position: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+        const parsed = findBadText(position) ? undefined : shape.safeParse(position);
+        if (parsed?.success) return parsed.data;
       } catch {
         // fall through to the issue below
       }

@@ -27,10 +27,13 @@ export const consumerRefSchema = z
  * The undeclared-consumer list continues after the (asset id, identity) of its last
  * pair. Cursors issued before the position was spelled out (`{a, i}`) still decode.
  */
+// An asset id is a PostgreSQL `integer`: one past its range would fail the statement (22003).
+const assetIdSchema = z.number().int().min(1).max(2 ** 31 - 1);
+
 export const undeclaredCursor = cursorSchema(
   z.union([
-    z.object({ assetId: z.number().int().min(1), identity: z.string() }),
-    z.object({ a: z.number().int().min(1), i: z.string() }).transform(({ a, i }) => ({ assetId: a, identity: i })),
+    z.object({ assetId: assetIdSchema, identity: z.string() }),
+    z.object({ a: assetIdSchema, i: z.string() }).transform(({ a, i }) => ({ assetId: a, identity: i })),
   ]),
 );
 

@@ -9,6 +9,7 @@ import { createContext, type GraphQLContext } from './context.js';
 import { maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
+import { useOperationChecks } from './operation-checks.js';
 import { useOperationLimits } from './operation-limits.js';
 import { useRequestIds } from './request-ids.js';
 import { withResponseBudget } from './response-budget.js';
@@ -64,7 +65,7 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
       },
     },
     context: ({ req }) => createContext(c, req),
-    plugins: [EnvelopArmorPlugin(armor), useOperationLimits(), useRequestIds()],
+    plugins: [EnvelopArmorPlugin(armor), useOperationChecks(), useOperationLimits(), useRequestIds()],
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.

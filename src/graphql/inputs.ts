@@ -71,6 +71,19 @@ export const deleteAssetArgs = z.object({
 export const historyArgs = z.object({ first: limitSchema, after: idCursor.optional() });
 export const refHistoryArgs = historyArgs.extend({ ref: refSchema });
 
+/**
+ * The arguments of the fields below Query and Mutation, by schema coordinate: their
+ * resolvers parse them, and operation-checks.ts parses them again before execution, so
+ * that a bad one refuses the operation before a parent's work (a mutation's write) is done.
+ */
+export const NESTED_FIELD_ARGS: Readonly<Record<string, z.ZodType>> = {
+  'Asset.upstream': closureArgs,
+  'Asset.downstream': closureArgs,
+  'Asset.consumers': consumersArgs,
+  'Asset.impact': impactArgs,
+  'Asset.history': historyArgs,
+};
+
 export const notificationsArgs = z.object({
   filter: notificationQuerySchema.pick({ state: true, asset: true, consumer: true }).strict().optional(),
   first: limitSchema,

@@ -11,9 +11,10 @@ export function ifMatchOf(request: FastifyRequest): number | '*' | undefined {
   if (header === undefined) return undefined;
   const value = String(header).trim();
   if (value === '*') return '*';
-  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value);
+  // An entity tag is quoted on both sides or not at all: `"3` is no revision.
+  const match = /^(?:W\/)?(?:"(\d{1,9})"|(\d{1,9}))$/.exec(value);
   if (!match) throw InputError.field('if-match', 'must be a revision number such as "3", or *', 'headers');
-  return Number(match[1]);
+  return Number(match[1] ?? match[2]);
 }
 
 export const etag = (revision: number): string => `"${revision}"`;

@@ -510,6 +510,9 @@ const unknownRef: Mutation = (draft) => {
   const kind = paramSlots(draft).filter((s) => s.name === 'kind');
   const name = paramSlots(draft).filter((s) => s.name === 'name');
   const choices: fc.Arbitrary<Draft>[] = [];
+  // A consumer filter takes a consumer's bare name (`bidder` for `consumer:bidder`): there
+  // a name such as `raw` is an unknown consumer, not a malformed ref.
+  const consumerName = (slot: Slot, value: string) => slot.name === 'consumer' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(value);
   // A ref of another kind may break a rule of the kind first (a consumer needs a contact).
   const make = (slot: Slot, value: string, malformed: boolean) =>
     done(put(draft, slot, value), 'unknown-ref', `${describe(slot)}=${excerpt(value)}`, {
@@ -526,7 +529,7 @@ const unknownRef: Mutation = (draft) => {
             fc.constantFrom(...UNKNOWN_REFS).map((r) => [r, false] as const),
           ),
         )
-        .map(([slot, [value, malformed]]) => make(slot, value, malformed)),
+        .map(([slot, [value, malformed]]) => make(slot, value, malformed && !consumerName(slot, value))),
     );
   for (const [slots, values] of [
     [kind, BAD_KINDS],
@@ -559,6 +562,8 @@ const badHeader: Mutation = (draft, ctx) => {
       ['', true],
       ['*', false],
       ['W/"1"', false],
+      // Well formed but stale: a 412, unless the request is refused for something else first
+      // (a precondition is only evaluated on a request that would otherwise succeed, RFC 9110 13.2.1).
       ['"999999"', true],
     ],
     authorization: [
@@ -578,7 +583,7 @@ const badHeader: Mutation = (draft, ctx) => {
           put(draft, slot, value),
           'bad-header',
           `${slot.name}: ${excerpt(value)}`,
-          rejected ? { reject: true, field: { in: 'headers', field: slot.name } } : {},
+          rejected ? { reject: true, field: { in: 'headers', field: slot.name, loose: value === '"999999"' } } : {},
         ),
       ),
   );

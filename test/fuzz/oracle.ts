@@ -120,14 +120,17 @@ function listItems(request: FuzzRequest, body: unknown): Record<string, unknown>
   return assets.edges.flatMap((e) => (isRecord(e) && isRecord(e.node) ? [e.node] : []));
 }
 
-/** The asset list's filters: `q` a case-insensitive substring of the name or description, the others exact. */
+/**
+ * The asset list's filters: `q` a case-insensitive substring of the name or description,
+ * `kind` one kind or several, comma-separated (`kind=feature,model`), the others exact.
+ */
 function matches(item: Record<string, unknown>, filter: ListFilter): boolean {
   const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : '');
   if (filter.q !== undefined && !lower(item.name).includes(filter.q.toLowerCase()) && !lower(item.description).includes(filter.q.toLowerCase()))
     return false;
   if (filter.owner !== undefined && 'owner' in item && item.owner !== filter.owner) return false;
   if (filter.tag !== undefined && Array.isArray(item.tags) && !item.tags.includes(filter.tag)) return false;
-  if (filter.kind !== undefined && 'kind' in item && item.kind !== filter.kind) return false;
+  if (filter.kind !== undefined && 'kind' in item && !filter.kind.split(',').map((k) => k.trim()).includes(String(item.kind))) return false;
   if (filter.lifecycle !== undefined && 'lifecycle' in item && item.lifecycle !== filter.lifecycle) return false;
   return true;
 }
@@ -208,10 +211,13 @@ export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | n
     const want = expect.field;
     // A value replacing the whole body or query is named by any issue there.
     const root = want.field === want.in;
+    // The nested `first`s take the variable `$nf`: a value of the wrong type is named by the
+    // variable (GraphQL's type check), one out of range by the argument (the page-size rule).
+    const names = graphql && related('first', want.field) ? [want.field, `nf${want.field.slice('first'.length)}`] : [want.field];
     const named = issues?.some(
       (i) =>
         typeof i.field === 'string' &&
-        (((graphql || i.in === want.in) && (root || related(i.field, want.field))) ||
+        (((graphql || i.in === want.in) && (root || names.some((name) => related(i.field as string, name)))) ||
           (want.loose === true && !FIELD_LOCATIONS.has(i.field as Location))),
     );
     if (!named)

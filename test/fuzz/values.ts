@@ -52,6 +52,14 @@ const listOf = (values: readonly string[]) => fc.subarray([...values], { minLeng
 const nameOf = (trail: readonly string[]) => [...trail].reverse().find((s) => s !== '[]') ?? '';
 
 /**
+ * Any JSON a user may store, two levels deep. fast-check likes `__proto__` for a key, and
+ * the body parser refuses a `__proto__` key (and `constructor.prototype`) as prototype
+ * poisoning, which malformed-json sends on purpose: a valid request has neither.
+ */
+const userJson = () =>
+  (fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>).filter((value) => !/"(?:__proto__|prototype)":/.test(JSON.stringify(value)));
+
+/**
  * Domain values for fields the schema alone cannot make valid: refs that exist, names of
  * the path's kind, cursors the target issued, webhooks that go nowhere.
  */
@@ -61,7 +69,7 @@ function hinted(schema: JsonSchema, trail: readonly string[], ctx: ValueContext)
   const type = schema.type ?? (schema.anyOf ? 'anyOf' : undefined);
   const inDependencies = trail.includes('dependsOn');
   if (name === 'metadata' && (type === 'object' || type === undefined))
-    return fc.dictionary(fc.constantFrom('team', 'run', 'rows', 'notes', 'pii'), fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, {
+    return fc.dictionary(fc.constantFrom('team', 'run', 'rows', 'notes', 'pii'), userJson(), {
       maxKeys: 3,
     });
   if (type === 'string' || (type === undefined && schema.enum === undefined)) {
@@ -184,7 +192,7 @@ export function validValue(schema: JsonSchema, trail: readonly string[], ctx: Va
     case 'object': {
       const properties = schema.properties ?? {};
       if (Object.keys(properties).length === 0)
-        return fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, { maxKeys: 3 });
+        return fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((key) => key !== '__proto__'), userJson(), { maxKeys: 3 });
       const record = fc.record(
         Object.fromEntries(Object.entries(properties).map(([key, s]) => [key, validValue(s, [...trail, key], ctx)])),
         { requiredKeys: schema.required ?? [] },
@@ -192,7 +200,7 @@ export function validValue(schema: JsonSchema, trail: readonly string[], ctx: Va
       return record.map(withoutAbsent);
     }
     default:
-      return fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>;
+      return userJson();
   }
 }
 
