@@ -3,7 +3,7 @@
 // PostgreSQL database of its own (dropped at the end).
 //
 //   npm run bench:fuzz                       (100,000 requests; DATABASE_URL, else the local default server)
-//   FUZZ_RUNS=20000 FUZZ_SEED=7 npm run bench:fuzz
+//   DEPCAT_FUZZ_RUNS=20000 DEPCAT_FUZZ_SEED=7 npm run bench:fuzz
 //
 // Unlike the test it does not stop at the first wrong answer: it counts every one, by
 // class (5xx, error shape, stored on refusal...), and prints the first of each class and
@@ -11,8 +11,8 @@
 // requests per second and the slowest answers. Exits 1 if any answer was wrong.
 import { describeFailure, Fuzzer, type Figures } from '../test/fuzz/fuzzer.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 100_000);
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+const RUNS = Number(process.env.DEPCAT_FUZZ_RUNS ?? 100_000);
+const SEED = Number(process.env.DEPCAT_FUZZ_SEED ?? Date.now() % 2 ** 31);
 
 const table = (counts: Record<string, number>, extra?: (key: string) => string) =>
   Object.entries(counts)

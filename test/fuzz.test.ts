@@ -10,7 +10,7 @@ import { INPUT_KINDS, type FuzzRequest } from './fuzz/request.js';
  * when it is an error (GraphQL errors with `extensions.code`), and a refused request
  * must store nothing. DEPCAT_FUZZ_RUNS sets the number of requests (default 20,000),
  * DEPCAT_FUZZ_SEED the seed (default: a new one each run, printed on failure). The test
- * stops at the first wrong answer; `FUZZ_RUNS=20000 npm run bench:fuzz` lists them all.
+ * stops at the first wrong answer; `DEPCAT_FUZZ_RUNS=20000 npm run bench:fuzz` lists them all.
  */
 const RUNS = Number(process.env.DEPCAT_FUZZ_RUNS ?? 20_000);
 const SEED = Number(process.env.DEPCAT_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
