@@ -9,11 +9,13 @@ import { INPUT_KINDS, type FuzzRequest } from './fuzz/request.js';
  * mutated by a kind of bad input. Every answer must be below 500, in the error shape
  * when it is an error (GraphQL errors with `extensions.code`), and a refused request
  * must store nothing. DEPCAT_FUZZ_RUNS sets the number of requests (default 20,000),
- * DEPCAT_FUZZ_SEED the seed (default: a new one each run, printed on failure). The test
+ * DEPCAT_FUZZ_SEED the seed (default: a fixed one, printed on failure). The test
  * stops at the first wrong answer; `DEPCAT_FUZZ_RUNS=20000 npm run bench:fuzz` lists them all.
  */
 const RUNS = Number(process.env.DEPCAT_FUZZ_RUNS ?? 20_000);
-const SEED = Number(process.env.DEPCAT_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// A fixed default keeps CI repeatable: a failure here is a regression, reproduced by the
+// same seed. `npm run bench:fuzz` draws a new seed each run to explore further.
+const SEED = Number(process.env.DEPCAT_FUZZ_SEED ?? 8_675_309);
 
 let fuzzer: Fuzzer;
 
