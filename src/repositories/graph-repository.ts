@@ -118,12 +118,6 @@ export class GraphRepository {
     return rows.map((row) => Number(row.seq)).sort((a, b) => a - b);
   }
 
-  /** The last change-log position; inside the write lock, nobody can move it on. */
-  async lastSeq(): Promise<number> {
-    const [{ seq }] = await this.db.query<{ seq: string }>(LAST_SEQ);
-    return Number(seq);
-  }
-
   /**
    * How far an index that has applied the log up to `seq` is behind it: the entries after
    * `seq`, and the age of the first of them by the database's clock. Two probes of the
