@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { createContainer, type Container, type ContainerOptions } from './container.js';
+import { registerAuthentication } from './http/authentication.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors.js';
 import { registerGracefulClose } from './http/graceful-close.js';
@@ -23,6 +24,7 @@ import { lineageRoutes } from './http/routes/lineage-routes.js';
 import { metricsRoutes } from './http/routes/metrics-routes.js';
 import { notificationRoutes } from './http/routes/notification-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
+import { tokenRoutes } from './http/routes/token-routes.js';
 import { usageRoutes } from './http/routes/usage-routes.js';
 import { createLogger } from './logger.js';
 
@@ -88,6 +90,12 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  const authentication = await registerAuthentication(app, {
+    tokens: container.tokens,
+    policy: container.policy,
+    enabled: container.config.auth,
+    failureLimit: container.config.authFailureLimit,
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -103,6 +111,7 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
         { name: 'lineage', description: 'Transitive closures, consumers and impact' },
         { name: 'deprecation', description: 'Deprecation, consumer notifications and change history' },
         { name: 'usage', description: 'Observed reads, undeclared consumers, API keys and the access check' },
+        { name: 'tokens', description: 'Bearer tokens for admins, teams and consumers (admin only)' },
         { name: 'findings', description: 'ML technical-debt findings read off the dependency graph' },
         { name: 'health', description: 'Liveness, readiness and metrics' },
       ],
@@ -110,8 +119,14 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
     transform: jsonSchemaTransform,
     transformObject: documentImportBody,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The API's description is no secret: the docs' own routes (the plugin's) are public.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(container));
   await app.register(metricsRoutes(container));
@@ -123,5 +138,7 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
   await app.register(usageRoutes(container));
   await app.register(accessRoutes(container));
   await app.register(apiKeyRoutes(container));
+  await app.register(tokenRoutes(container));
   await app.register(findingsRoutes(container));
+  authentication.verifyDeclarations();
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 import { ACCESS_POLICIES } from './domain/model.js';
+import { READ_ACCESS, type ReadAccess } from './domain/policy.js';
 
 const MiB = 1024 * 1024;
 const HOUR_MS = 60 * 60_000;
@@ -31,7 +33,25 @@ const envSchema = z.object({
   DEPCAT_OUTBOX_KEEP_MS: z.coerce.number().int().nonnegative().default(7 * 24 * HOUR_MS),
   DEPCAT_PRUNE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   DEPCAT_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+  DEPCAT_AUTH: z.enum(['on', 'off']).default('on'),
+  DEPCAT_READ_ACCESS: z.enum(READ_ACCESS).default('open'),
+  DEPCAT_ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined)
+    .refine((value) => value === undefined || value.length >= 32, { error: 'must be at least 32 characters (use a random secret)' })
+    .refine((value) => value === undefined || /^[\x21-\x7e]+$/.test(value), { error: 'must be printable ASCII without spaces' }),
+  DEPCAT_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  DEPCAT_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
 });
+
+/** Whether HOST names this machine only: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (!ipaddr.isValid(host)) return false;
+  const address = ipaddr.process(host);
+  return address.range() === 'loopback';
+}
 
 /** The variables read, in the order `.env.example` lists them. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[];
@@ -71,6 +91,15 @@ export interface Config {
   pruneIntervalMs: number;
   /** On SIGTERM, how long requests in flight may take to finish before their connections are closed. */
   shutdownGraceMs: number;
+  /** False with DEPCAT_AUTH=off: nothing is checked, and only a loopback HOST is allowed. */
+  auth: boolean;
+  readAccess: ReadAccess;
+  /** An admin token that is not stored; when unset, the first start creates one. */
+  adminToken: string | undefined;
+  /** How long a token lives when its creation names no expiry. */
+  tokenTtlDays: number;
+  /** Failed authentications a client address may make per minute before it gets 429s. */
+  authFailureLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.DEPCAT_AUTH === 'off' && !isLoopbackHost(e.HOST))
+    throw new ConfigError(
+      `Invalid configuration:\n  DEPCAT_AUTH: "off" is for local experiments only: HOST must be a loopback address (127.0.0.1, ::1, localhost), not "${e.HOST}"`,
+    );
   return {
     port: e.PORT,
     host: e.HOST,
@@ -105,5 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxKeepMs: e.DEPCAT_OUTBOX_KEEP_MS,
     pruneIntervalMs: e.DEPCAT_PRUNE_INTERVAL_MS,
     shutdownGraceMs: e.DEPCAT_SHUTDOWN_GRACE_MS,
+    auth: e.DEPCAT_AUTH === 'on',
+    readAccess: e.DEPCAT_READ_ACCESS,
+    adminToken: e.DEPCAT_ADMIN_TOKEN,
+    tokenTtlDays: e.DEPCAT_TOKEN_TTL_DAYS,
+    authFailureLimit: e.DEPCAT_AUTH_FAILURE_LIMIT,
   };
 }

@@ -3,13 +3,13 @@ import { Lifecycle } from './lifecycle.js';
 import type { Log } from './logger.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrator.js';
+import { Policy } from './domain/policy.js';
 import { GraphSync } from './graph/graph-sync.js';
 import { Metrics } from './observability/metrics.js';
 import { MetricsScraper } from './observability/metrics-scraper.js';
 import { AccessRepository } from './repositories/access-repository.js';
 import { UnitOfWork } from './repositories/store.js';
 import { AccessService } from './services/access-service.js';
-import { ApiKeyService } from './services/api-key-service.js';
 import { AssetService } from './services/assets/asset-service.js';
 import { DeprecationService } from './services/deprecation-service.js';
 import { FindingsService, type UndeclaredReadsSource } from './services/findings-service.js';
@@ -21,6 +21,7 @@ import { OutboxWorker } from './services/outbox-worker.js';
 import { Pruner } from './services/pruner.js';
 import { ReadBuffer } from './services/read-buffer.js';
 import { UndeclaredReads } from './services/undeclared-reads.js';
+import { TokenService, type Bootstrap } from './services/token-service.js';
 import { UsageService } from './services/usage-service.js';
 
 /** How often the graph catches up with the change log in the background. */
@@ -49,7 +50,11 @@ export interface Container {
   /** Delivers the notification outbox; runs between start() and close(). */
   outboxWorker: OutboxWorker;
   usage: UsageService;
-  apiKeys: ApiKeyService;
+  /** Every authorization rule (the services call it; so do the adapters' read checks). */
+  policy: Policy;
+  tokens: TokenService;
+  /** What this start did about an admin token: the server prints a created one, once. */
+  bootstrap: Bootstrap;
   access: AccessService;
   /** Reads recorded by access checks, waiting to be written. */
   reads: ReadBuffer;
@@ -88,11 +93,20 @@ export async function createContainer(config: Config, options: ContainerOptions)
   }
   const metrics = new Metrics();
   const uow = new UnitOfWork(db, config.writeLockTimeoutMs, metrics);
+  const policy = new Policy(config.readAccess);
+  const tokens = new TokenService(uow, policy, { adminToken: config.adminToken, ttlDays: config.tokenTtlDays });
+  let bootstrap: Bootstrap = { created: false };
+  try {
+    if (config.auth) bootstrap = await tokens.bootstrap();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const graph = new GraphSync(uow.read.graph);
   const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows), log);
   const undeclared = new UndeclaredReads(uow, reads);
   const lineage = new LineageService(graph, uow, undeclared, metrics);
-  const assets = new AssetService(uow, lineage, graph);
+  const assets = new AssetService(uow, lineage, graph, policy);
   const health = new HealthService(uow, graph);
   const outboxWorker = new OutboxWorker(
     uow.autocommit.outbox,
@@ -100,12 +114,11 @@ export async function createContainer(config: Config, options: ContainerOptions)
     log,
     metrics,
   );
-  const deprecations = new DeprecationService(lineage, assets, outboxWorker);
+  const deprecations = new DeprecationService(lineage, assets, outboxWorker, policy);
   const history = new HistoryService(uow);
-  const notifications = new NotificationService(uow, outboxWorker);
-  const usage = new UsageService(uow, reads);
-  const apiKeys = new ApiKeyService(uow);
-  const access = new AccessService(new AccessRepository(db), reads, config);
+  const notifications = new NotificationService(uow, outboxWorker, policy);
+  const usage = new UsageService(uow, reads, policy);
+  const access = new AccessService(new AccessRepository(db), reads, config, policy);
   const pruner = new Pruner(
     uow,
     {
@@ -158,7 +171,9 @@ export async function createContainer(config: Config, options: ContainerOptions)
     notifications,
     outboxWorker,
     usage,
-    apiKeys,
+    policy,
+    tokens,
+    bootstrap,
     access,
     reads,
     metrics,

@@ -1,6 +1,9 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Bootstrap } from './services/token-service.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 
 async function main(): Promise<void> {
@@ -14,7 +17,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { app } = await buildApp(config);
+  const { app, container } = await buildApp(config);
+  if (!config.auth)
+    app.log.warn({ host: config.host }, 'DEPCAT_AUTH=off: no request is authenticated or authorized (loopback only; never in production)');
+  announceBootstrap(config, container.bootstrap, app.log);
 
   // The first SIGTERM or SIGINT closes the app gracefully (graceful-close.ts says in what
   // order, each step logged); a second one exits at once, as an impatient operator means.
@@ -45,6 +51,27 @@ async function main(): Promise<void> {
     { database: config.databaseUrl ? 'postgres' : `embedded (${config.dataDir})` },
     'depcat is listening',
   );
+}
+
+/**
+ * A first start's admin token is printed once, on standard output and not through the
+ * log (log lines are shipped and kept; the secret must not be), and on the embedded
+ * database also written where the README's tour reads it.
+ */
+function announceBootstrap(config: Config, bootstrap: Bootstrap, log: { info: (obj: object, msg: string) => void }): void {
+  if (!bootstrap.created) return;
+  let file: string | null = null;
+  if (!config.databaseUrl) {
+    file = join(config.dataDir, 'admin-token');
+    writeFileSync(file, `${bootstrap.secret}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600); // an older file keeps its mode otherwise
+  }
+  process.stdout.write(
+    `\nAn admin token "${bootstrap.name}" was created; it is shown only this once:\n\n  ${bootstrap.secret}\n\n` +
+      (file ? `It is also in ${file} (mode 0600).\n` : '') +
+      'Use it as Authorization: Bearer <token> to create tokens for teams and consumers (POST /v1/tokens).\n\n',
+  );
+  log.info({ token: bootstrap.name, file }, 'created the first admin token');
 }
 
 main().catch((error: unknown) => {

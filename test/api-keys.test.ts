@@ -16,11 +16,11 @@ describe('API keys', () => {
     expect(res.body).toEqual({
       id: expect.any(Number),
       consumer: 'app',
-      secret: expect.stringMatching(/^dck_[A-Za-z0-9_-]{43}$/),
+      secret: expect.stringMatching(/^dct_[A-Za-z0-9_-]{43}$/),
       prefix: res.body.secret.slice(0, 12),
       createdAt: expect.any(String),
     });
-    const stored = await t.container.db.prisma.apiKey.findUniqueOrThrow({ where: { id: res.body.id } });
+    const stored = await t.container.db.prisma.token.findUniqueOrThrow({ where: { id: res.body.id } });
     expect(JSON.stringify(stored)).not.toContain(res.body.secret);
 
     const list = await t.http.get('/v1/assets/consumer/app/keys').expect(200);

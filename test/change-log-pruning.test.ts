@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { UnitOfWork } from '../src/repositories/store.js';
 import { Pruner } from '../src/services/pruner.js';
 import { register } from './helpers/fixtures.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type TestApp, ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 /** Direct SQL on a test database, beside the app. */
 async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -36,7 +36,7 @@ const sources = (n: number, prefix = 's') => Array.from({ length: n }, (_, i) =>
 
 /** A second service process on the same database that has loaded its index and stopped following the log. */
 async function pausedReplica(url: string): Promise<BuiltApp> {
-  const built = await buildApp(loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' }));
+  const built = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: url, LOG_LEVEL: 'silent' }));
   await built.app.ready();
   await built.container.graph.fresh();
   built.container.graph.stopFollowing();
@@ -106,10 +106,10 @@ describe('pruning the change log', () => {
 
   it('is safe beside concurrent writers: no entry a reader needs goes missing', async () => {
     t = await startTestApp({ DEPCAT_CHANGE_LOG_KEEP_COUNT: '1', DEPCAT_CHANGE_LOG_KEEP_MS: '0' });
-    const replica = await buildApp(loadConfig({ DATABASE_URL: t.db.url, LOG_LEVEL: 'silent' }));
+    const replica = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: t.db.url, LOG_LEVEL: 'silent' }));
     try {
       await replica.app.ready();
-      const other = supertest(replica.app.server);
+      const other = supertest.agent(replica.app.server).set(ADMIN_AUTH);
       await t.http.put('/v1/assets/source/root').send({ owner: 'o' }).expect(201);
       let pruning = true;
       const pruner = (async () => {
@@ -180,7 +180,7 @@ describe('a process that fell behind the horizon', () => {
 
   it('reloads its snapshot on the next read, and answers exactly', async () => {
     await changeBehindItsBack('r');
-    const other = supertest(paused.app.server);
+    const other = supertest.agent(paused.app.server).set(ADMIN_AUTH);
     const down = await other.get('/v1/assets/source/r_raw/downstream').expect(200);
     expect(down.body.items.map((i: { ref: string }) => i.ref).sort()).toEqual([
       'consumer:r_app',
@@ -204,7 +204,7 @@ describe('a process that fell behind the horizon', () => {
 
   it('reloads under the write lock when a write comes first, and the write sees what it had missed', async () => {
     await changeBehindItsBack('w');
-    const other = supertest(paused.app.server);
+    const other = supertest.agent(paused.app.server).set(ADMIN_AUTH);
     // Its index knew neither model:w_m (created since) nor that source:w_gone is gone.
     await other.put('/v1/assets/consumer/w_dash').send({ owner: 'o', contact: 'd@example.com', dependsOn: ['model:w_m'] }).expect(201);
     const refused = await other.put('/v1/assets/model/w_old').send({ owner: 'o', dependsOn: ['source:w_gone'] });
@@ -221,7 +221,7 @@ describe('a process that fell behind the horizon', () => {
 
   it('reloads under the lock when a deletion or a deprecation comes first, and knows the dependents it had missed', async () => {
     await changeBehindItsBack('d');
-    const other = supertest(paused.app.server);
+    const other = supertest.agent(paused.app.server).set(ADMIN_AUTH);
     // Its index had feature:d_a with no dependents; model:d_m and consumer:d_app came since.
     const blocked = await other.delete('/v1/assets/feature/d_a');
     expect(blocked.status).toBe(409);
@@ -237,11 +237,11 @@ describe('pruning on the embedded database', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'depcat-prune-'));
     try {
       const { app, container } = await buildApp(
-        loadConfig({ DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', DEPCAT_CHANGE_LOG_KEEP_COUNT: '2', DEPCAT_CHANGE_LOG_KEEP_MS: '0' }),
+        loadConfig({ ...TEST_ENV, DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', DEPCAT_CHANGE_LOG_KEEP_COUNT: '2', DEPCAT_CHANGE_LOG_KEEP_MS: '0' }),
       );
       try {
         await app.ready();
-        const http = supertest(app.server);
+        const http = supertest.agent(app.server).set(ADMIN_AUTH);
         await http.post('/v1/batch').send({ assets: sources(6).map((s) => ({ ...s, owner: 'o' })) }).expect(200);
         expect(await container.pruner.run()).toMatchObject({ changes: 4 });
         await http.put('/v1/assets/feature/f').send({ owner: 'o', dependsOn: ['source:s0', 'source:s5'] }).expect(201);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type TestApp, ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 /**
  * Random interleavings of writes and reads through two service instances on one
@@ -14,7 +14,7 @@ let t: TestApp;
 let second: BuiltApp;
 beforeAll(async () => {
   t = await startTestApp();
-  second = await buildApp(loadConfig({ DATABASE_URL: t.db.url, LOG_LEVEL: 'silent' }));
+  second = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: t.db.url, LOG_LEVEL: 'silent' }));
   await second.app.ready();
 });
 afterAll(async () => {
@@ -49,7 +49,7 @@ function downstream(model: Map<number, Set<number>>, root: number): Record<strin
 let run = 0;
 describe('exact after every write, across two processes', () => {
   it('matches a reference BFS after random interleavings of writes and reads', async () => {
-    const readers = [t.http, supertest(second.app.server)];
+    const readers = [t.http, supertest.agent(second.app.server).set(ADMIN_AUTH)];
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(editArb, fc.integer({ min: 0, max: 1 })), { minLength: 1, maxLength: 12 }), async (steps) => {
         const prefix = `r${run++}_`;

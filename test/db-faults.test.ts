@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 /**
  * A TCP proxy between the service and PostgreSQL, standing in for the server going away:
@@ -62,9 +63,9 @@ beforeAll(async () => {
   const port = await link.listen();
   const url = new URL(db.url);
   url.host = `127.0.0.1:${port}`;
-  ({ app } = await buildApp(loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' })));
+  ({ app } = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' })));
   await app.ready();
-  http = supertest(app.server);
+  http = supertest.agent(app.server).set(ADMIN_AUTH);
   await http.post('/v1/batch').send({
     assets: [
       { ref: 'source:raw', owner: 'data' },

@@ -3,6 +3,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { Lifecycle, type BackgroundTask } from '../src/lifecycle.js';
 import { createTestDatabase } from './helpers/database.js';
+import { ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 const recorder = () => {
   const events: string[] = [];
@@ -61,7 +62,7 @@ describe("the app's background tasks", () => {
   it('are the graph, the outbox worker, the read flusher and the pruner, started only once the app is ready', async () => {
     const db = await createTestDatabase();
     try {
-      const { app, container } = await buildApp(loadConfig({ DATABASE_URL: db.url }), { logger: false });
+      const { app, container } = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: db.url }), { logger: false });
       try {
         expect(container.lifecycle.tasks.map((task) => task.name)).toEqual(['graph', 'outbox-worker', 'read-flusher', 'pruner']);
         // Built is not started: no snapshot load yet.

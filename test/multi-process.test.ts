@@ -2,13 +2,13 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type BuiltApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type TestApp, ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 let first: TestApp;
 let second: BuiltApp;
 beforeAll(async () => {
   first = await startTestApp();
-  second = await buildApp(loadConfig({ DATABASE_URL: first.db.url, LOG_LEVEL: 'silent' }));
+  second = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: first.db.url, LOG_LEVEL: 'silent' }));
   await second.app.ready();
 });
 afterAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 describe('two service processes on one database', () => {
   it('a write through one is seen by the next read through the other', async () => {
-    const other = supertest(second.app.server);
+    const other = supertest.agent(second.app.server).set(ADMIN_AUTH);
     // Warm both indexes first so the second one really has to catch up.
     await first.http.put('/v1/assets/source/shared').send({ owner: 'o' }).expect(201);
     expect((await other.get('/v1/assets/source/shared/downstream')).body.total).toBe(0);
@@ -31,7 +31,7 @@ describe('two service processes on one database', () => {
   });
 
   it('a write through one resolves what was just written through the other', async () => {
-    const other = supertest(second.app.server);
+    const other = supertest.agent(second.app.server).set(ADMIN_AUTH);
     // Writes find stored assets and deprecated dependencies through the index, which the
     // other process has not read since these writes.
     await first.http.put('/v1/assets/source/landed').send({ owner: 'o' }).expect(201);
@@ -47,7 +47,7 @@ describe('two service processes on one database', () => {
   });
 
   it('a deletion through one knows the dependents just declared through the other', async () => {
-    const other = supertest(second.app.server);
+    const other = supertest.agent(second.app.server).set(ADMIN_AUTH);
     await first.http.put('/v1/assets/source/events').send({ owner: 'o' }).expect(201);
     // The other process's index has seen `events` without dependents.
     expect((await other.get('/v1/assets/source/events/downstream')).body.total).toBe(0);
@@ -61,7 +61,7 @@ describe('two service processes on one database', () => {
   });
 
   it('a deprecation through one is warned about by the next read through the other', async () => {
-    const other = supertest(second.app.server);
+    const other = supertest.agent(second.app.server).set(ADMIN_AUTH);
     await first.http.put('/v1/assets/source/old_logs').send({ owner: 'o' }).expect(201);
     await first.http.put('/v1/assets/model/reader').send({ owner: 'o', dependsOn: ['source:old_logs'] }).expect(201);
     expect((await other.get('/v1/assets/model/reader')).body.warnings).toEqual([]);

@@ -6,7 +6,7 @@ import { OutboxRepository } from '../src/repositories/outbox-repository.js';
 import { OutboxWorker, retryDelay } from '../src/services/outbox-worker.js';
 import { createTestDatabase } from './helpers/database.js';
 import { register } from './helpers/fixtures.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type TestApp, ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 import { startReceiver, until } from './helpers/webhook-receiver.js';
 
 type Notice = { id: number; consumer: string; url: string; state: string; attempts: number; lastError: string | null; nextAttemptAt: string | null; deliveredAt: string | null };
@@ -110,11 +110,11 @@ describe('the outbox across a restart', () => {
   it('delivers after the service restarts between attempts', async () => {
     const receiver = await startReceiver(flakyThenOk);
     const db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_WEBHOOK_BACKOFF_MS: '400' });
+    const config = loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_WEBHOOK_BACKOFF_MS: '400' });
     try {
       const first = await buildApp(config);
       await first.app.ready();
-      const http = supertest(first.app.server);
+      const http = supertest.agent(first.app.server).set(ADMIN_AUTH);
       await http
         .post('/v1/batch')
         .send({
@@ -138,7 +138,7 @@ describe('the outbox across a restart', () => {
       const second = await buildApp(config);
       try {
         await second.app.ready();
-        const again = supertest(second.app.server);
+        const again = supertest.agent(second.app.server).set(ADMIN_AUTH);
         const delivered = await until(async () => {
           const [notice] = (await again.get('/v1/notifications')).body.items as Notice[];
           return notice?.state === 'delivered' && notice;

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import type { AddressInfo } from 'node:net';
 import { RawClient } from './helpers/raw-http.js';
+import { ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -26,9 +27,9 @@ async function loggedApp(db: TestDatabase, level: string) {
       done();
     },
   });
-  const built: BuiltApp = await buildApp(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: level }), { logDestination: destination });
+  const built: BuiltApp = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, LOG_LEVEL: level }), { logDestination: destination });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
-  return { ...built, lines, http: supertest(built.app.server) };
+  return { ...built, lines, http: supertest.agent(built.app.server).set(ADMIN_AUTH) };
 }
 
 let db: TestDatabase;

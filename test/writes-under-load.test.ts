@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { ConflictError } from '../src/domain/errors.js';
 import { register, type FixtureAsset } from './helpers/fixtures.js';
 import { gql } from './helpers/graphql.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type TestApp, ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
 
 // Deletions, deprecations and reinstatements read the closure index; under a steady write
 // load elsewhere in the graph they must still succeed, and answer from the exact graph.
@@ -238,10 +238,10 @@ describe('deletions and deprecations under a steady write load (PostgreSQL)', ()
     // This process does not follow the log in the background: only the write's own
     // catch-up under the lock can tell it what the other process wrote.
     t.container.graph.stopFollowing();
-    const other = await buildApp(loadConfig({ DATABASE_URL: t.db.url, LOG_LEVEL: 'silent' }));
+    const other = await buildApp(loadConfig({ ...TEST_ENV, DATABASE_URL: t.db.url, LOG_LEVEL: 'silent' }));
     try {
       await other.app.ready();
-      const elsewhere = supertest(other.app.server);
+      const elsewhere = supertest.agent(other.app.server).set(ADMIN_AUTH);
       await register(t, fixture([{ ref: 'source:moved' }, { ref: 'feature:moved_f', dependsOn: ['source:moved'] }, { ref: 'source:bare' }]));
       await t.http.get('/v1/assets/source/moved/downstream');
       expect(
@@ -338,9 +338,9 @@ describe('the same operations on the embedded database (PGlite, one connection)'
   });
 
   it('deletes, deprecates and reinstates while writes run, without waiting on itself', { timeout: 120_000 }, async () => {
-    ({ app } = await buildApp(loadConfig({ DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'silent' })));
+    ({ app } = await buildApp(loadConfig({ ...TEST_ENV, DEPCAT_DATA_DIR: dataDir, LOG_LEVEL: 'silent' })));
     await app.ready();
-    const http = supertest(app.server);
+    const http = supertest.agent(app.server).set(ADMIN_AUTH);
     const graph = deprecationGraph('lite');
     const res = await http.post('/v1/batch').send({
       assets: [...graph, ...HELD, { ref: 'source:lite_plain' }, { ref: 'source:lite_forced' }, { ref: 'feature:lite_forced_f', dependsOn: ['source:lite_forced'] }].map(

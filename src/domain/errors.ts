@@ -89,6 +89,17 @@ export class NotAllowedError extends DomainError {
   readonly code = 'FORBIDDEN';
 }
 
+/** Too many failed authentications from one client address: retry after `retryAfterSeconds`. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Another write holds the graph for longer than this one may wait: retry shortly. */
 export class BusyError extends DomainError {
   readonly code = 'BUSY';

@@ -38,7 +38,10 @@ export interface HistoryEntry {
   kind: Kind;
   name: string;
   action: HistoryAction;
+  /** The token's name. */
   actor: string;
+  /** Whom the token said it acted for (X-Actor). */
+  onBehalfOf: string | null;
   revision: number;
   changes: FieldChange[];
   reason: string | null;

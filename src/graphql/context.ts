@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { Container } from '../container.js';
-import { actorFrom } from '../contracts/actor.js';
+import type { Caller } from '../domain/principal.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
@@ -9,8 +9,8 @@ import { createLoaders, type Loaders } from './loaders.js';
 export interface GraphQLContext {
   c: Container;
   loaders: Loaders;
-  /** Who made a change, for the history: the X-Actor header, as for REST. */
-  actor(): string;
+  /** Who is asking, authenticated before the operation was parsed, as for REST. */
+  caller: Caller;
   /** After a mutation: later fields of the same operation must see the write (fresh loaders). */
   afterWrite(): void;
   /** Counts one closure computation; past the operation's allowance it refuses. */
@@ -19,13 +19,18 @@ export interface GraphQLContext {
   historyItems(first: number): void;
 }
 
+function refuseUncheckedRoute(): never {
+  throw new Error('the GraphQL route ran without a caller: its access must not be public');
+}
+
 export function createContext(c: Container, request: FastifyRequest): GraphQLContext {
   let traversals = 0;
   let historyItems = 0;
   const context: GraphQLContext = {
     c,
     loaders: createLoaders(c),
-    actor: () => actorFrom(request.headers['x-actor']),
+    // Set by the route's onRequest hook (src/http/authentication.ts), before yoga parses anything.
+    caller: request.caller ?? refuseUncheckedRoute(),
     afterWrite() {
       context.loaders = createLoaders(c);
     },

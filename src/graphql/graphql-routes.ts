@@ -11,6 +11,7 @@ import { EXAMPLE_QUERY } from './example-query.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { useOperationChecks } from './operation-checks.js';
 import { useOperationLimits } from './operation-limits.js';
+import { useReadAccess } from './read-access.js';
 import { useRequestIds } from './request-ids.js';
 import { withResponseBudget } from './response-budget.js';
 import { resolvers } from './resolvers.js';
@@ -65,13 +66,16 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
       },
     },
     context: ({ req }) => createContext(c, req),
-    plugins: [EnvelopArmorPlugin(armor), useOperationChecks(), useOperationLimits(), useRequestIds()],
+    plugins: [EnvelopArmorPlugin(armor), useReadAccess(c.policy), useOperationChecks(), useOperationLimits(), useRequestIds()],
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.
   app.route({
     url: yoga.graphqlEndpoint,
     method: ['GET', 'POST', 'OPTIONS'],
+    // Each operation is judged by the rules of what it asks: queries by the read rule
+    // (useReadAccess), mutations by their services' rules.
+    config: { access: 'service' },
     schema: { hide: true },
     handler: async (request, reply) => {
       const response = await yoga.handleNodeRequestAndResponse(request, reply, { req: request, reply });

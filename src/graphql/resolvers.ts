@@ -112,7 +112,7 @@ export const resolvers = {
   Mutation: {
     async upsertAsset(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, input, ifMatch } = parseArgs(upsertAssetArgs, args);
-      const result = await underArgument('input', () => ctx.c.assets.put(ref, input, { actor: ctx.actor(), ifMatch }));
+      const result = await underArgument('input', () => ctx.c.assets.put(ref, input, { caller: ctx.caller, ifMatch }));
       ctx.afterWrite();
       return result;
     },
@@ -122,7 +122,7 @@ export const resolvers = {
       const results = await ctx.c.assets.batch(
         // The batch's issues name `assets[3].owner`, as the argument does: nothing to re-root.
         assets.map(({ ref, ...body }, index) => writeItem(ref, body, `assets[${index}]`)),
-        ctx.actor(),
+        ctx.caller,
       );
       ctx.afterWrite();
       return batchAnswer(results);
@@ -131,7 +131,7 @@ export const resolvers = {
     async deleteAsset(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, force, reason } = parseArgs(deleteAssetArgs, args);
       try {
-        await ctx.c.assets.delete(ref, { force, reason, actor: ctx.actor() });
+        await ctx.c.assets.delete(ref, { force, reason, caller: ctx.caller });
       } catch (error) {
         // The refusal carries the impact report, as REST's 409 body does.
         if (error instanceof ConflictError && error.details !== undefined) {
@@ -148,7 +148,7 @@ export const resolvers = {
 
     async deprecateAsset(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, input } = parseArgs(deprecateAssetArgs, args);
-      const result = await underArgument('input', () => ctx.c.deprecations.deprecate(ref, input, ctx.actor()));
+      const result = await underArgument('input', () => ctx.c.deprecations.deprecate(ref, input, ctx.caller));
       ctx.afterWrite();
       remember(ctx, [result.asset]);
       return result;
@@ -156,7 +156,7 @@ export const resolvers = {
 
     async reinstateAsset(_: unknown, args: Args, ctx: GraphQLContext) {
       const { ref, ...body } = parseArgs(reinstateAssetArgs, args);
-      const asset = await ctx.c.deprecations.reinstate(ref, body, ctx.actor());
+      const asset = await ctx.c.deprecations.reinstate(ref, body, ctx.caller);
       ctx.afterWrite();
       remember(ctx, [asset]);
       return asset;
@@ -164,17 +164,17 @@ export const resolvers = {
 
     async recordUsage(_: unknown, args: Args, ctx: GraphQLContext) {
       const { events } = parseArgs(recordUsageArgs, args);
-      return ctx.c.usage.ingest(events);
+      return ctx.c.usage.ingest(ctx.caller, events);
     },
 
     async retryNotification(_: unknown, args: Args, ctx: GraphQLContext) {
       const { id } = parseArgs(retryNotificationArgs, args);
-      return ctx.c.notifications.retry(id);
+      return ctx.c.notifications.retry(ctx.caller, id);
     },
 
     async retryNotifications(_: unknown, args: Args, ctx: GraphQLContext) {
       const { filter, first } = parseArgs(retryNotificationsArgs, args);
-      return ctx.c.notifications.retryGivenUp(filter ?? {}, first);
+      return ctx.c.notifications.retryGivenUp(ctx.caller, filter ?? {}, first);
     },
   },
 

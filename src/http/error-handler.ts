@@ -2,7 +2,15 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { toFieldIssues } from '../contracts/field-issues.js';
 import { isUnavailable } from '../db/database.js';
-import { BusyError, DomainError, InputError, PreconditionFailedError, type FieldIssue } from '../domain/errors.js';
+import {
+  BusyError,
+  DomainError,
+  InputError,
+  PreconditionFailedError,
+  RateLimitedError,
+  UnauthorizedError,
+  type FieldIssue,
+} from '../domain/errors.js';
 import { withRestForm } from './hints.js';
 
 const STATUS: Record<string, number> = {
@@ -12,6 +20,7 @@ const STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
+  RATE_LIMITED: 429,
   BUSY: 503,
 };
 
@@ -70,6 +79,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (domain instanceof DomainError) {
       if (domain instanceof BusyError) reply.header('retry-after', '5');
+      if (domain instanceof RateLimitedError) reply.header('retry-after', String(domain.retryAfterSeconds));
+      // RFC 6750: a 401 says which scheme would do.
+      if (domain instanceof UnauthorizedError) reply.header('www-authenticate', 'Bearer realm="depcat"');
       return reply.code(STATUS[domain.code] ?? 400).send(body(request.id, domain.code, restMessage(domain), domain.details));
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')

@@ -1,9 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { actorFrom } from '../contracts/actor.js';
 import { InputError } from '../domain/errors.js';
-
-/** Who made a change, for the history: the X-Actor header, else "anonymous". */
-export const actorOf = (request: FastifyRequest): string => actorFrom(request.headers['x-actor']);
 
 /** If-Match as a revision: `3`, `"3"`, `W/"3"`, or `*` (any existing revision). */
 export function ifMatchOf(request: FastifyRequest): number | '*' | undefined {

@@ -11,3 +11,6 @@ export const errorResponseSchema = z.object({
     requestId: z.string(),
   }),
 });
+
+/** What any route behind a token may answer besides its own statuses. */
+export const authErrors = { 401: errorResponseSchema, 403: errorResponseSchema, 429: errorResponseSchema };

@@ -11,19 +11,15 @@ export interface AccessInputs {
   pastSunset: boolean;
   deprecated: boolean;
   replacedBy: string | null;
-  /** Set when a key was given and exists. */
-  keyId: number | null;
-  keyRevoked: boolean;
   consumerId: number | null;
   consumerName: string | null;
   declared: boolean;
 }
 
-/** One check's question: the asset, and the consumer by name or by key hash. */
+/** One check's question: the asset, and the consumer by name (a consumer token's own, or the body's). */
 export interface AccessLookup {
   asset: Ref;
-  consumer: string | null;
-  keyHash: string | null;
+  consumer: string;
 }
 
 interface RawInputs {
@@ -34,26 +30,22 @@ interface RawInputs {
   past_sunset: boolean | null;
   deprecated: boolean | null;
   replaced_by: string | null;
-  key_id: number | null;
-  key_revoked: boolean | null;
   consumer_id: number | null;
   consumer_name: string | null;
   declared: boolean;
 }
 
 // One row per lookup, in order; every join is a unique-index probe: assets (kind, name)
-// and (id), api_keys (secret_hash), dependencies (dependent_id, dependency_id). A key
-// names its consumer; without one, the consumer is looked up by name.
+// and dependencies (dependent_id, dependency_id). A consumer token was authenticated
+// before the check, which names its consumer.
 const INPUTS = `
 SELECT r.ord, a.id AS asset_id, a.access_policy, a.sunset_at::text AS sunset_at,
        a.sunset_at < current_date AS past_sunset, ${deprecatedSql('a')} AS deprecated, a.replaced_by,
-       k.id AS key_id, k.revoked_at IS NOT NULL AS key_revoked, c.id AS consumer_id, c.name AS consumer_name,
+       c.id AS consumer_id, c.name AS consumer_name,
        EXISTS (SELECT 1 FROM dependencies d WHERE d.dependent_id = c.id AND d.dependency_id = a.id) AS declared
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(kind, name, consumer, key_hash, ord)
+  FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(kind, name, consumer, ord)
   LEFT JOIN assets a ON a.kind = r.kind AND a.name = r.name
-  LEFT JOIN api_keys k ON k.secret_hash = r.key_hash
-  LEFT JOIN assets named ON r.key_hash IS NULL AND named.kind = 'consumer' AND named.name = r.consumer
-  LEFT JOIN assets c ON c.id = COALESCE(k.consumer_id, named.id)
+  LEFT JOIN assets c ON c.kind = 'consumer' AND c.name = r.consumer
  ORDER BY r.ord`;
 
 const toInputs = (row: RawInputs): AccessInputs => ({
@@ -63,8 +55,6 @@ const toInputs = (row: RawInputs): AccessInputs => ({
   pastSunset: row.past_sunset === true,
   deprecated: row.deprecated === true,
   replacedBy: row.replaced_by,
-  keyId: row.key_id,
-  keyRevoked: row.key_revoked === true,
   consumerId: row.consumer_id,
   consumerName: row.consumer_name,
   declared: row.declared,
@@ -97,7 +87,6 @@ export class AccessRepository {
               lookups.map((l) => l.asset.kind),
               lookups.map((l) => l.asset.name),
               lookups.map((l) => l.consumer),
-              lookups.map((l) => l.keyHash),
             ],
             'depcat_access_inputs',
           );

@@ -1,4 +1,5 @@
 import type { SqlRunner } from '../db/database.js';
+import type { Actor } from '../domain/principal.js';
 import type { Asset } from '../domain/asset.js';
 import type { NodeState } from '../graph/node-state.js';
 import { changesSince, readSnapshot } from './graph-repository.js';
@@ -130,7 +131,7 @@ export class AssetWriter {
    * the first log position (the entries are consecutive, one per write, in order) and the
    * transaction's time, which is every written asset's `updatedAt`.
    */
-  async write(writes: AssetWrite[], actor: string): Promise<{ firstSeq: number; at: string }> {
+  async write(writes: AssetWrite[], actor: Actor): Promise<{ firstSeq: number; at: string }> {
     if (writes.length === 0) return { firstSeq: 0, at: '' };
     const updated = writes.filter((w) => w.existed);
     // Every statement is queued before any is awaited, so a statement the caller queues
@@ -160,8 +161,8 @@ export class AssetWriter {
        linked AS (${link(17)}),
        logged AS (INSERT INTO graph_changes (asset_id) SELECT unnest($22::int[]) RETURNING seq),
        recorded AS (
-         INSERT INTO asset_history (asset_id, kind, name, action, actor, revision, changes)
-         SELECT h.id, h.kind, h.name, h.action, $23, h.revision, h.changes
+         INSERT INTO asset_history (asset_id, kind, name, action, actor, on_behalf_of, revision, changes)
+         SELECT h.id, h.kind, h.name, h.action, $23, $29, h.revision, h.changes
            FROM ROWS FROM (unnest($22::int[]), unnest($24::text[]), unnest($25::text[]), unnest($26::text[]),
                            unnest($27::int[]), json_array_elements($28::json))
                 AS h(id, kind, name, action, revision, changes)
@@ -171,13 +172,14 @@ export class AssetWriter {
         ...assetColumns(writes.filter((w) => !w.existed)),
         ...edgeColumns(writes),
         arrayLiteral(writes.map((w) => w.id)),
-        actor,
+        actor.actor,
         arrayLiteral(writes.map((w) => w.record.kind)),
         arrayLiteral(writes.map((w) => w.record.name)),
         arrayLiteral(writes.map((w) => w.action)),
         arrayLiteral(writes.map((w) => w.revision)),
         // One JSON array, not an array literal of JSON texts: nothing to escape twice.
         JSON.stringify(writes.map((w) => w.changes)),
+        actor.onBehalfOf,
       ],
     );
     const [[row]] = await translated(Promise.all([stored, ...before]), {

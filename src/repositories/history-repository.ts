@@ -12,10 +12,10 @@ export class HistoryRepository {
   async append(entries: HistoryEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.db.query(
-      `INSERT INTO asset_history (asset_id, kind, name, action, actor, revision, changes, reason)
-       SELECT asset_id, kind, name, action, actor, revision, changes, reason
+      `INSERT INTO asset_history (asset_id, kind, name, action, actor, on_behalf_of, revision, changes, reason)
+       SELECT asset_id, kind, name, action, actor, on_behalf_of, revision, changes, reason
          FROM jsonb_to_recordset($1::jsonb) AS x(asset_id int, kind text, name text, action text,
-              actor text, revision int, changes json, reason text)`,
+              actor text, on_behalf_of text, revision int, changes json, reason text)`,
       [
         JSON.stringify(
           entries.map((e) => ({
@@ -24,6 +24,7 @@ export class HistoryRepository {
             name: e.name,
             action: e.action,
             actor: e.actor,
+            on_behalf_of: e.onBehalfOf,
             revision: e.revision,
             changes: e.changes,
             reason: e.reason,
@@ -42,10 +43,10 @@ export class HistoryRepository {
     const byRef = new Map<string, HistoryRecord[]>(refs.map((ref) => [`${ref.kind}:${ref.name}`, []]));
     if (refs.length === 0) return byRef;
     const rows = await this.db.query<RawHistory & { kind: string; name: string }>(
-      `SELECT r.kind, r.name, h.id, h.action, h.actor, h.at, h.revision, h.changes, h.reason
+      `SELECT r.kind, r.name, h.id, h.action, h.actor, h.on_behalf_of AS "onBehalfOf", h.at, h.revision, h.changes, h.reason
          FROM unnest($1::text[], $2::text[]) AS r(kind, name)
         CROSS JOIN LATERAL (
-              SELECT id, action, actor, at, revision, changes, reason
+              SELECT id, action, actor, on_behalf_of, at, revision, changes, reason
                 FROM asset_history
                WHERE kind = r.kind AND name = r.name AND ($3::bigint IS NULL OR id < $3::bigint)
                ORDER BY id DESC
@@ -73,6 +74,7 @@ interface RawHistory {
   id: bigint | string;
   action: string;
   actor: string;
+  onBehalfOf: string | null;
   at: Date;
   revision: number;
   changes: unknown;
@@ -84,6 +86,7 @@ function toRecord(row: RawHistory): HistoryRecord {
     id: Number(row.id),
     action: row.action as HistoryAction,
     actor: row.actor,
+    onBehalfOf: row.onBehalfOf,
     at: new Date(row.at).toISOString(),
     revision: row.revision,
     changes: expandChanges(row.changes as FieldChange[] | CreatedFields),

@@ -142,6 +142,15 @@ export class OutboxRepository {
     );
   }
 
+  /** The refs a notice is about and to, for the rule on who may retry it; null if there is no such notice. */
+  async concerning(id: number): Promise<{ asset: string; consumer: string } | null> {
+    const rows = await this.db.query<{ asset: string; consumer: string }>(
+      'SELECT asset, consumer FROM notification_outbox WHERE id = $1',
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Counts a failed attempt; gives up at `maxAttempts`, else retries after `retryInMs`. */
   async markFailed(id: number, error: string, retryInMs: number, maxAttempts: number): Promise<void> {
     await this.db.query(

@@ -1,6 +1,5 @@
 import { pgErrorCode, type Database, type SqlRunner } from '../db/database.js';
 import { unrecorded, type LockMetrics } from '../observability/metrics.js';
-import { ApiKeyRepository } from './api-key-repository.js';
 import { AssetRepository } from './asset-repository.js';
 import { AssetWriter, lockGraph } from './asset-writer.js';
 import { translated } from './db-errors.js';
@@ -9,6 +8,7 @@ import { GraphRepository } from './graph-repository.js';
 import { HistoryRepository } from './history-repository.js';
 import { OutboxRepository } from './outbox-repository.js';
 import type { Pool, Scope } from './scope.js';
+import { TokenRepository } from './token-repository.js';
 import { UsageRepository } from './usage-repository.js';
 
 /** The repositories, with their SQL on one scope (the pool, or one transaction). */
@@ -18,7 +18,7 @@ export class Store {
   readonly history: HistoryRepository;
   readonly outbox: OutboxRepository;
   readonly usage: UsageRepository;
-  readonly apiKeys: ApiKeyRepository;
+  readonly tokens: TokenRepository;
   readonly findings: FindingsRepository;
 
   constructor(db: Scope, pool: Pool) {
@@ -27,7 +27,7 @@ export class Store {
     this.history = new HistoryRepository(db, pool);
     this.outbox = new OutboxRepository(db, pool);
     this.usage = new UsageRepository(db);
-    this.apiKeys = new ApiKeyRepository(db, pool);
+    this.tokens = new TokenRepository(db);
     this.findings = new FindingsRepository(db, pool);
   }
 }
@@ -40,7 +40,7 @@ interface Writes {
   history: 'append';
   outbox: 'enqueue' | 'claimDue' | 'markDelivered' | 'markFailed' | 'release' | 'retry' | 'retryGivenUp' | 'pruneDelivered';
   usage: 'add';
-  apiKeys: 'create' | 'revoke';
+  tokens: 'create' | 'revoke' | 'lockBootstrap';
   findings: never;
 }
 
@@ -51,7 +51,7 @@ interface PoolOnly {
   history: 'list';
   outbox: 'list';
   usage: never;
-  apiKeys: 'create' | 'list';
+  tokens: never;
   findings: 'streamAnnotations';
 }
 
@@ -65,7 +65,8 @@ export type TransactionStore = { readonly [K in keyof PoolOnly]: Omit<Store[K], 
  * How services reach the database:
  * - `read`: reads on the pool, each statement by itself (Prisma's typed reads among them);
  * - `autocommit`: the pool for writes that need no graph lock, each statement committed by
- *   itself (usage counts, API keys, the outbox worker's claims);
+ *   itself (usage counts, token revocations, the outbox worker's claims);
+ * - `transaction`: one transaction without the graph lock (the token bootstrap);
  * - `write` / `writeAssets`: one transaction holding the graph write lock.
  * Every transaction goes through Database.transaction, on the driver.
  */
@@ -97,6 +98,11 @@ export class UnitOfWork {
   /** Runs `work` in one transaction holding the graph write lock; a throw rolls it all back. */
   write<T>(work: (store: TransactionStore) => Promise<T>): Promise<T> {
     return this.locked((query) => work(new Store({ query }, this.pool)));
+  }
+
+  /** Runs `work` in one transaction that does not take the graph write lock; a throw rolls it all back. */
+  transaction<T>(work: (store: TransactionStore) => Promise<T>): Promise<T> {
+    return translated(this.db.transaction((query) => work(new Store({ query }, this.pool))));
   }
 
   /** Readiness: the applied migration versions, or an error when the database is unreachable. */

@@ -3,6 +3,8 @@ import { isDeprecated, isPastSunset, todayUtc, type DeprecateBody, type Reinstat
 import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
 import type { FieldChange } from '../domain/history.js';
+import type { Policy } from '../domain/policy.js';
+import { actorOf, type Caller } from '../domain/principal.js';
 import type { OutboxEntry } from '../repositories/outbox-repository.js';
 import { sameValue } from './assets/asset-diff.js';
 import type { AssetService } from './assets/asset-service.js';
@@ -27,6 +29,7 @@ export class DeprecationService {
     private readonly lineage: LineageService,
     private readonly assets: AssetService,
     private readonly delivery: OutboxDelivery,
+    private readonly policy: Policy,
   ) {}
 
   /**
@@ -34,8 +37,9 @@ export class DeprecationService {
    * affected consumer with an `sla.notify` webhook. Re-deprecating with the same values
    * changes nothing and notifies nobody; changing them notifies again.
    */
-  async deprecate(ref: Ref, body: DeprecateBody, actor: string): Promise<DeprecationResult> {
+  async deprecate(ref: Ref, body: DeprecateBody, caller: Caller): Promise<DeprecationResult> {
     const key = formatRef(ref);
+    const actor = actorOf(caller);
     const replacedBy = body.replacedBy ? formatRef(body.replacedBy) : null;
     const sunsetAt = body.sunsetAt ?? null;
     // The consumers come from the index under the graph lock, their contacts from the same
@@ -43,6 +47,7 @@ export class DeprecationService {
     const { consumers, queued } = await this.lineage.lockedWrite(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${key} does not exist`);
+      this.policy.changeLifecycle(caller.principal, asset);
 
       const issues: FieldIssue[] = [];
       if (replacedBy === key) issues.push({ in: 'body', field: 'replacedBy', message: 'an asset cannot replace itself' });
@@ -72,7 +77,7 @@ export class DeprecationService {
       if (!sameValue(asset.deprecation, deprecation))
         changes.push({ field: 'deprecation', before: asset.deprecation, after: deprecation });
       await store.history.append([
-        { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
+        { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', ...actor, revision: written.revision, changes, reason: body.reason },
       ]);
       const notices: OutboxEntry[] = consumers.flatMap((consumer) => {
         if (!consumer.sla?.notify) return [];
@@ -90,7 +95,8 @@ export class DeprecationService {
               sunsetAt: deprecation.sunsetAt,
               deprecatedAt: deprecation.deprecatedAt,
               revision: written.revision,
-              actor,
+              actor: actor.actor,
+              onBehalfOf: actor.onBehalfOf,
               consumer: consumer.ref,
               contact: consumer.contact,
               distance: consumer.distance,
@@ -107,11 +113,12 @@ export class DeprecationService {
   }
 
   /** Clears the deprecation; the lifecycle returns to `production` unless another is given. */
-  async reinstate(ref: Ref, body: ReinstateBody, actor: string): Promise<AssetView> {
+  async reinstate(ref: Ref, body: ReinstateBody, caller: Caller): Promise<AssetView> {
     const key = formatRef(ref);
     await this.lineage.lockedWrite(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${key} does not exist`);
+      this.policy.changeLifecycle(caller.principal, asset);
       if (!asset.deprecation && asset.lifecycle !== 'deprecated') throw new ConflictError(`${key} is not deprecated`);
       const lifecycle = body.lifecycle ?? 'production';
       const changes: FieldChange[] = [{ field: 'lifecycle', before: asset.lifecycle, after: lifecycle }];
@@ -124,7 +131,7 @@ export class DeprecationService {
           kind: asset.kind,
           name: asset.name,
           action: 'reinstate',
-          actor,
+          ...actorOf(caller),
           revision: written.revision,
           changes,
           reason: body.reason ?? null,

@@ -1,7 +1,9 @@
-import { hashKeySecret, isKeySecret } from '../domain/api-key.js';
 import { InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
 import { pageFrom, type Page } from '../domain/page.js';
+import type { Policy } from '../domain/policy.js';
+import type { Caller } from '../domain/principal.js';
+import { hashTokenSecret, isTokenSecret } from '../domain/token-secret.js';
 import type { UsageEvent } from '../domain/usage-schemas.js';
 import type { UndeclaredRow, UsageAggregate } from '../repositories/usage-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
@@ -36,21 +38,24 @@ export class UsageService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly checks: ReadBuffer,
+    private readonly policy: Policy,
   ) {}
 
   /**
    * Validates every event against the catalog, then adds them all in one statement: a
-   * batch with any bad event writes nothing. An API key used as the identity counts as
-   * its consumer (even once revoked: the read happened); an unknown key is refused
-   * rather than stored, since it may be someone's secret.
+   * batch with any bad event writes nothing. A consumer token's secret used as the
+   * identity counts as its consumer (even once revoked: the read happened); an unknown
+   * one is refused rather than stored, since it may be someone's secret. The caller needs
+   * `ingest`; a consumer token reports only its own reads.
    */
-  async ingest(events: UsageEvent[], now = new Date()): Promise<UsageReceipt> {
+  async ingest(caller: Caller, events: UsageEvent[], now = new Date()): Promise<UsageReceipt> {
+    this.policy.ingestUsage(caller.principal, []);
     const refs = new Map<string, Ref>(events.map((e) => [formatRef(e.asset), e.asset]));
-    const secrets = [...new Set(events.map((e) => e.consumer).filter(isKeySecret))];
-    const hashes = secrets.map(hashKeySecret);
+    const secrets = [...new Set(events.map((e) => e.consumer).filter(isTokenSecret))];
+    const hashes = secrets.map(hashTokenSecret);
     const [assets, owners] = await Promise.all([
       this.uow.read.assets.resolve([...refs.values()]),
-      this.uow.read.apiKeys.ownersOf(hashes),
+      this.uow.read.tokens.ownersOf(hashes),
     ]);
     const assetIds = new Map(assets.map((a) => [formatRef(a), a.id]));
     const ownerByHash = new Map(owners.map((o) => [o.hash, o.consumer]));
@@ -60,17 +65,22 @@ export class UsageService {
     events.forEach((event, i) => {
       const ref = formatRef(event.asset);
       if (!assetIds.has(ref)) issues.push({ in: 'body', field: `events[${i}].asset`, message: `${ref} does not exist` });
-      if (isKeySecret(event.consumer) && !ownerBySecret.get(event.consumer))
-        issues.push({ in: 'body', field: `events[${i}].consumer`, message: 'is not a known API key' });
+      if (isTokenSecret(event.consumer) && !ownerBySecret.get(event.consumer))
+        issues.push({ in: 'body', field: `events[${i}].consumer`, message: "is not a known consumer's token" });
     });
     if (issues.length > 0)
       throw new InputError(issues.slice(0, 10).map((i) => `${i.field}: ${i.message}`).join('; '), issues);
+    const identityOf = (event: UsageEvent) => (isTokenSecret(event.consumer) ? ownerBySecret.get(event.consumer)! : event.consumer);
+    this.policy.ingestUsage(
+      caller.principal,
+      events.map((event, i) => ({ identity: identityOf(event), field: `events[${i}].consumer` })),
+    );
 
     const pairs = new Map<string, UsageAggregate>();
     let reads = 0;
     for (const event of events) {
       const assetId = assetIds.get(formatRef(event.asset))!;
-      const identity = isKeySecret(event.consumer) ? ownerBySecret.get(event.consumer)! : event.consumer;
+      const identity = identityOf(event);
       const at = event.at ?? now;
       const count = event.count ?? 1;
       reads += count;

@@ -5,11 +5,21 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Container } from '../../src/container.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './database.js';
 
+/** The admin token every test app accepts (DEPCAT_ADMIN_TOKEN); `t.http` sends it. */
+export const TEST_ADMIN_TOKEN = 'dct_test-admin-token-0123456789abcdefghijklmnop';
+export const ADMIN_AUTH = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/** The environment a test app gets unless a test says otherwise. */
+export const TEST_ENV: Record<string, string> = { DEPCAT_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+
 export interface TestApp {
   app: FastifyInstance;
   container: Container;
   db: TestDatabase;
-  http: ReturnType<typeof supertest>;
+  /** Requests with the admin token (a request's own Authorization replaces it). */
+  http: ReturnType<typeof supertest.agent>;
+  /** Requests without any token. */
+  anon: ReturnType<typeof supertest>;
   close(): Promise<void>;
 }
 
@@ -26,7 +36,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   if (options.timeZone) await adminQuery(`ALTER DATABASE ${db.name} SET timezone TO '${options.timeZone}'`);
-  const config: Config = loadConfig({ ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
+  const config: Config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
   const { timeZone: _zone, ...build } = options;
   const { app, container } = await buildApp(config, build);
   await app.ready();
@@ -34,7 +44,8 @@ export async function startTestApp(
     app,
     container,
     db,
-    http: supertest(app.server),
+    http: supertest.agent(app.server).set(ADMIN_AUTH),
+    anon: supertest(app.server),
     async close() {
       await app.close();
       await db.drop();

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
 import { accessAnswerSchema } from '../../contracts/usage.js';
 import { accessCheckBodySchema } from '../../domain/usage-schemas.js';
-import { bearerOf } from '../bearer.js';
+import { callerOf } from '../authentication.js';
 import { errorResponseSchema } from '../schemas.js';
 
 export const accessRoutes =
@@ -11,6 +11,7 @@ export const accessRoutes =
     app.post(
       '/v1/access-check',
       {
+        config: { access: 'service' },
         schema: {
           tags: ['usage'],
           summary: 'May this consumer read this asset? Recorded as one read either way',
@@ -31,6 +32,6 @@ export const accessRoutes =
         },
       },
       async (request) =>
-        c.access.check({ asset: request.body.asset, consumer: request.body.consumer, secret: bearerOf(request) }),
+        c.access.check(callerOf(request), { asset: request.body.asset, consumer: request.body.consumer }),
     );
   };

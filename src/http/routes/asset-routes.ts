@@ -17,7 +17,8 @@ import { encodeCursor, withEncodedCursor } from '../../contracts/paging.js';
 import { assetBodySchema, assetPathSchema, batchBodySchema } from '../../domain/asset-schemas.js';
 import { InputError } from '../../domain/errors.js';
 import { importChunks } from '../ndjson.js';
-import { actorOf, etag, ifMatchOf } from '../request-context.js';
+import { callerOf } from '../authentication.js';
+import { etag, ifMatchOf } from '../request-context.js';
 import { errorResponseSchema } from '../schemas.js';
 
 const NDJSON = 'application/x-ndjson';
@@ -30,6 +31,7 @@ export const assetRoutes =
     app.put(
       '/v1/assets/:kind/:name',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['assets'],
           summary: 'Create (201) or replace (200) an asset and its whole set of dependencies',
@@ -43,7 +45,7 @@ export const assetRoutes =
       },
       async (request, reply) => {
         const { asset, status } = await c.assets.put(request.params, request.body, {
-          actor: actorOf(request),
+          caller: callerOf(request),
           ifMatch: ifMatchOf(request),
         });
         reply.header('etag', etag(asset.revision));
@@ -55,6 +57,7 @@ export const assetRoutes =
     app.get(
       '/v1/assets/:kind/:name',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['assets'],
           summary: 'Read one asset',
@@ -72,6 +75,7 @@ export const assetRoutes =
     app.get(
       '/v1/assets',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['assets'],
           summary: 'List assets, filtered, ordered by kind then name, paged by cursor',
@@ -89,6 +93,7 @@ export const assetRoutes =
     app.delete(
       '/v1/assets/:kind/:name',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['assets'],
           summary: 'Delete an asset',
@@ -102,7 +107,7 @@ export const assetRoutes =
       },
       async (request, reply) => {
         try {
-          await c.assets.delete(request.params, { ...request.query, actor: actorOf(request) });
+          await c.assets.delete(request.params, { ...request.query, caller: callerOf(request) });
         } catch (error) {
           // The refusal's impact report goes on at GET …/impact?cursor=: its position is encoded as that route's.
           const impact = error instanceof ConflictError ? (error.details as { nextCursor?: unknown } | undefined) : undefined;
@@ -120,6 +125,7 @@ export const assetRoutes =
     app.post(
       '/v1/batch',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['assets'],
           summary: 'Create or replace many assets in one atomic request',
@@ -132,7 +138,7 @@ export const assetRoutes =
       async (request) => {
         const results = await c.assets.batch(
           request.body.assets.map(({ ref, ...body }, index) => writeItem(ref, body, `assets[${index}]`)),
-          actorOf(request),
+          callerOf(request),
         );
         return batchAnswer(results);
       },
@@ -144,7 +150,7 @@ export const assetRoutes =
     app.post(
       '/v1/import',
       {
-        config: { streamsBody: true },
+        config: { access: 'write', streamsBody: true },
         schema: {
           tags: ['assets'],
           summary: 'Import any number of assets from an NDJSON stream, in one transaction',
@@ -160,7 +166,7 @@ export const assetRoutes =
         if (!(request.body instanceof Readable))
           throw InputError.field('content-type', `must be ${NDJSON}: one asset per line`, 'headers');
         const limits = { idleMs: c.config.importIdleMs, maxMs: c.config.importMaxMs };
-        return c.assets.import(importChunks(request.body, c.config.importChunk, limits), actorOf(request));
+        return c.assets.import(importChunks(request.body, c.config.importChunk, limits), callerOf(request));
       },
     );
   };

@@ -9,7 +9,8 @@ import {
 import { withEncodedCursor } from '../../contracts/paging.js';
 import { assetPathSchema } from '../../domain/asset-schemas.js';
 import { deprecateBodySchema, reinstateBodySchema } from '../../domain/deprecation.js';
-import { actorOf, etag } from '../request-context.js';
+import { callerOf } from '../authentication.js';
+import { etag } from '../request-context.js';
 import { errorResponseSchema } from '../schemas.js';
 
 const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
@@ -20,6 +21,7 @@ export const deprecationRoutes =
     app.post(
       '/v1/assets/:kind/:name/deprecate',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['deprecation'],
           summary: 'Deprecate an asset and tell every affected consumer',
@@ -34,7 +36,7 @@ export const deprecationRoutes =
         },
       },
       async (request, reply) => {
-        const result = await c.deprecations.deprecate(request.params, request.body, actorOf(request));
+        const result = await c.deprecations.deprecate(request.params, request.body, callerOf(request));
         reply.header('etag', etag(result.asset.revision));
         return result;
       },
@@ -43,6 +45,7 @@ export const deprecationRoutes =
     app.post(
       '/v1/assets/:kind/:name/reinstate',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['deprecation'],
           summary: 'Undo a deprecation',
@@ -55,7 +58,7 @@ export const deprecationRoutes =
         },
       },
       async (request, reply) => {
-        const asset = await c.deprecations.reinstate(request.params, request.body ?? {}, actorOf(request));
+        const asset = await c.deprecations.reinstate(request.params, request.body ?? {}, callerOf(request));
         reply.header('etag', etag(asset.revision));
         return asset;
       },
@@ -64,6 +67,7 @@ export const deprecationRoutes =
     app.get(
       '/v1/assets/:kind/:name/history',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['deprecation'],
           summary: 'The recorded changes of an asset, newest first',

@@ -11,6 +11,7 @@ export const findingsRoutes =
     app.get(
       '/v1/findings',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['findings'],
           summary: 'ML technical-debt findings: feedback loops, correction cascades, unstable and underutilised dependencies',

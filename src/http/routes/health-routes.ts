@@ -12,13 +12,13 @@ export const healthRoutes =
   async (app) => {
     app.get(
       '/healthz',
-      { schema: { tags: ['health'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+      { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
       async () => ({ status: 'ok' as const }),
     );
     app.get(
       '/readyz',
       {
-        config: { probe: true },
+        config: { access: 'public', probe: true },
         schema: {
           tags: ['health'],
           summary: 'Readiness: database reachable, migrations applied, graph index loaded',

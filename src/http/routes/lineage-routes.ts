@@ -21,6 +21,7 @@ export const lineageRoutes =
       app.get(
         `/v1/assets/:kind/:name/${direction}`,
         {
+          config: { access: 'read' },
           schema: {
             tags: ['lineage'],
             summary:
@@ -45,6 +46,7 @@ export const lineageRoutes =
     app.get(
       '/v1/assets/:kind/:name/consumers',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['lineage'],
           summary: 'Who consumes the asset: every consumer downstream, with contact, SLA, distance and one shortest path',
@@ -63,6 +65,7 @@ export const lineageRoutes =
     app.get(
       '/v1/assets/:kind/:name/impact',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['lineage'],
           summary: 'Pre-deletion impact check: what breaks, whom to tell',

@@ -7,6 +7,7 @@ export const metricsRoutes =
     app.get(
       '/metrics',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['health'],
           summary: 'Metrics in the Prometheus text format',

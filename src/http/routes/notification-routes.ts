@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
+import { callerOf } from '../authentication.js';
 import {
   notificationListResponseSchema,
   notificationParamsSchema,
@@ -17,6 +18,7 @@ export const notificationRoutes =
     app.get(
       '/v1/notifications',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['deprecation'],
           summary: 'Webhook notices and how their delivery is going, newest first',
@@ -37,6 +39,7 @@ export const notificationRoutes =
     app.post(
       '/v1/notifications/retry',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['deprecation'],
           summary: 'Retry the given_up notices about an asset or to a consumer',
@@ -50,13 +53,14 @@ export const notificationRoutes =
       },
       async (request) => {
         const { limit, ...filter } = request.query;
-        return c.notifications.retryGivenUp(filter, limit);
+        return c.notifications.retryGivenUp(callerOf(request), filter, limit);
       },
     );
 
     app.post(
       '/v1/notifications/:id/retry',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['deprecation'],
           summary: 'Retry a given_up notice',
@@ -67,6 +71,6 @@ export const notificationRoutes =
           response: { 200: notificationSchema, 400: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
         },
       },
-      async (request) => c.notifications.retry(request.params.id),
+      async (request) => c.notifications.retry(callerOf(request), request.params.id),
     );
   };

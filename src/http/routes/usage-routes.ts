@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
+import { callerOf } from '../authentication.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
 import { undeclaredListSchema, undeclaredQuerySchema, usageReceiptSchema } from '../../contracts/usage.js';
 import { usageBodySchema } from '../../domain/usage-schemas.js';
@@ -11,6 +12,7 @@ export const usageRoutes =
     app.post(
       '/v1/usage',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['usage'],
           summary: 'Report observed reads',
@@ -23,12 +25,13 @@ export const usageRoutes =
           response: { 200: usageReceiptSchema, 400: errorResponseSchema, 413: errorResponseSchema },
         },
       },
-      async (request) => c.usage.ingest(request.body.events),
+      async (request) => c.usage.ingest(callerOf(request), request.body.events),
     );
 
     app.get(
       '/v1/undeclared-consumers',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['usage'],
           summary: 'Identities that read an asset without a direct declared dependency on it',

@@ -1,6 +1,8 @@
 import { ConflictError, InputError, NotFoundError } from '../../domain/errors.js';
 import { formatRef, type Ref } from '../../domain/model.js';
 import type { HistoryEntry } from '../../domain/history.js';
+import type { Policy } from '../../domain/policy.js';
+import { actorOf, type Caller } from '../../domain/principal.js';
 import type { ImpactReport, LineageService } from '../lineage-service.js';
 
 export interface DeleteOptions {
@@ -8,7 +10,7 @@ export interface DeleteOptions {
   force: boolean;
   /** Why, recorded in the history; required with `force`. */
   reason?: string;
-  actor: string;
+  caller: Caller;
 }
 
 /** Dependents listed in a refused deletion's impact report; its cursor pages the rest. */
@@ -16,7 +18,10 @@ const REFUSAL_LISTED = 100;
 
 /** Deleting assets, and what that does to their dependents. */
 export class AssetDeletion {
-  constructor(private readonly lineage: LineageService) {}
+  constructor(
+    private readonly lineage: LineageService,
+    private readonly policy: Policy,
+  ) {}
 
   /**
    * Deletes an asset. While anything depends on it the answer is a conflict carrying
@@ -31,11 +36,14 @@ export class AssetDeletion {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
       const dependentIds = lineage.dependentsOf(asset.id);
+      // Judged on the stored owner, under the lock; forcing only means anything with dependents.
+      this.policy.deleteAsset(options.caller.principal, asset, options.force && dependentIds.length > 0);
       // A refusal's impact report comes from the same exact graph, contacts included.
       if (dependentIds.length > 0 && !options.force)
         return { value: await lineage.impact(asset.id, { limit: REFUSAL_LISTED }), committed: [] };
       const dependents = await store.assets.findByIds(dependentIds);
       const reason = options.reason?.trim() || null;
+      const actor = actorOf(options.caller);
       // Each dependent as the log will record it: without its edge to the asset.
       const after = dependentIds.map((id) => {
         const state = lineage.stateOf(id);
@@ -52,7 +60,7 @@ export class AssetDeletion {
           kind: asset.kind,
           name: asset.name,
           action: 'delete',
-          actor: options.actor,
+          ...actor,
           revision,
           changes: Object.entries(fields)
             .filter(([, value]) => value !== null)
@@ -65,7 +73,7 @@ export class AssetDeletion {
             kind: d.kind,
             name: d.name,
             action: 'update',
-            actor: options.actor,
+            ...actor,
             revision: touched.get(d.id)!.revision,
             changes: [{ field: 'dependsOn', before: d.dependsOn, after: d.dependsOn.filter((e) => e.ref !== asset.ref) }],
             reason: `forced deletion of ${asset.ref}: ${reason}`,

@@ -1,6 +1,8 @@
 import type { AssetBody } from '../../domain/asset-schemas.js';
 import { toView, type AssetView } from '../../domain/asset.js';
 import type { Ref } from '../../domain/model.js';
+import type { Policy } from '../../domain/policy.js';
+import type { Caller } from '../../domain/principal.js';
 import type { Page } from '../../domain/page.js';
 import type { GraphSync } from '../../graph/graph-sync.js';
 import type { AssetListQuery } from '../../repositories/asset-repository.js';
@@ -31,10 +33,10 @@ export class AssetService {
   private readonly writes: AssetWrites;
   private readonly deletion: AssetDeletion;
 
-  constructor(uow: UnitOfWork, lineage: LineageService, graph: GraphSync) {
+  constructor(uow: UnitOfWork, lineage: LineageService, graph: GraphSync, policy: Policy) {
     this.reads = new AssetReads(uow, lineage);
-    this.writes = new AssetWrites(uow, graph);
-    this.deletion = new AssetDeletion(lineage);
+    this.writes = new AssetWrites(uow, graph, policy);
+    this.deletion = new AssetDeletion(lineage, policy);
   }
 
   get(ref: Ref): Promise<AssetView> {
@@ -60,13 +62,13 @@ export class AssetService {
   }
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
-  batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
-    return this.writes.batch(items, actor);
+  batch(items: WriteItem[], caller: Caller): Promise<WriteResult[]> {
+    return this.writes.batch(items, caller);
   }
 
   /** Writes a stream of chunks in one transaction, all or nothing (see AssetWrites.import). */
-  import(chunks: AsyncIterable<WriteItem[]>, actor: string): Promise<ImportResult> {
-    return this.writes.import(chunks, actor);
+  import(chunks: AsyncIterable<WriteItem[]>, caller: Caller): Promise<ImportResult> {
+    return this.writes.import(chunks, caller);
   }
 
   /** Deletes an asset; refused while anything depends on it, unless forced with a reason. */

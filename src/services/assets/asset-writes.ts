@@ -3,6 +3,8 @@ import type { AssetBody } from '../../domain/asset-schemas.js';
 import type { Asset, Warning } from '../../domain/asset.js';
 import type { FieldIssue } from '../../domain/errors.js';
 import type { Ref } from '../../domain/model.js';
+import type { AssetWriteFacts, Policy } from '../../domain/policy.js';
+import { actorOf, type Caller } from '../../domain/principal.js';
 import type { GraphSync } from '../../graph/graph-sync.js';
 import { COLLECT_AFTER_ASSETS, collectGarbageSoon } from '../../heap.js';
 import type { EdgeWrite, ResolvedRef } from '../../repositories/asset-repository.js';
@@ -28,7 +30,8 @@ export interface ImportResult {
 const IMPORT_WARNINGS_LISTED = 100;
 
 export interface WriteOptions {
-  actor: string;
+  /** Who writes: the history's actor, and whom the policy judges for each item. */
+  caller: Caller;
   /** The revision the client last saw; `*` means "must exist". */
   ifMatch?: number | '*';
 }
@@ -44,22 +47,23 @@ export class AssetWrites {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly graph: GraphSync,
+    private readonly policy: Policy,
   ) {}
 
   /** Creates or replaces one asset: the asset as stored, and what the write did. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: Asset; result: WriteResult }> {
     const items = [writeItem(ref, body)];
     const issues = shapeIssues(items);
-    const { results, plans, at } = await this.writeRun(options.actor, false, (writer, run) =>
+    const { results, plans, at } = await this.writeRun(options.caller, false, (writer, run) =>
       this.writeChunk(writer, run, items, issues, options.ifMatch),
     );
     return { asset: writtenAsset(plans[0], results[0], at), result: results[0] };
   }
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
-  async batch(items: WriteItem[], actor: string): Promise<WriteResult[]> {
+  async batch(items: WriteItem[], caller: Caller): Promise<WriteResult[]> {
     const issues = shapeIssues(items);
-    const { results } = await this.writeRun(actor, false, (writer, run) => this.writeChunk(writer, run, items, issues));
+    const { results } = await this.writeRun(caller, false, (writer, run) => this.writeChunk(writer, run, items, issues));
     return results;
   }
 
@@ -68,13 +72,16 @@ export class AssetWrites {
    * process's index takes its writes. An import first catches the index up under that
    * lock; a single chunk checks it with its read instead (see writeChunk).
    */
-  private async writeRun<T>(actor: string, importing: boolean, work: (writer: AssetWriter, run: WriteRun) => Promise<T>): Promise<T> {
+  private async writeRun<T>(caller: Caller, importing: boolean, work: (writer: AssetWriter, run: WriteRun) => Promise<T>): Promise<T> {
     // Start-up's snapshot is awaited before taking the lock, not while holding it.
     await this.graph.start();
     let run: WriteRun | undefined;
     const value = await this.uow.writeAssets(async (writer) => {
       if (importing) await this.catchUp(writer);
-      run = new WriteRun(actor, importing, this.graph.index);
+      // Each item is judged by the policy as it is planned, against what is stored under
+      // the lock: the owner it has is the owner the write replaces.
+      const authorize = (facts: AssetWriteFacts) => this.policy.writeAsset(caller.principal, facts);
+      run = new WriteRun(actorOf(caller), authorize, importing, this.graph.index);
       return work(writer, run);
     });
     this.graph.applyCommitted(run!.committed);
@@ -87,7 +94,7 @@ export class AssetWrites {
    * anywhere in the stream; one that is not stored yet is linked at the end, and one that
    * never appears fails the import.
    */
-  async import(chunks: AsyncIterable<WriteItem[]>, actor: string): Promise<ImportResult> {
+  async import(chunks: AsyncIterable<WriteItem[]>, caller: Caller): Promise<ImportResult> {
     const counts = { created: 0, updated: 0, unchanged: 0 };
     const warned: { ref: string; warnings: Warning[] }[] = [];
     let warningCount = 0;
@@ -103,7 +110,7 @@ export class AssetWrites {
     };
     let lines = 0;
     try {
-      await this.writeRun(actor, true, async (writer, run) => {
+      await this.writeRun(caller, true, async (writer, run) => {
         const iterator = chunks[Symbol.asyncIterator]();
         const ignore = () => {};
         const queued = <T>(promise: T | null) => {

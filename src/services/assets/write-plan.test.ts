@@ -14,13 +14,17 @@ function index(): ClosureIndex {
   return graph;
 }
 
+const ME = { actor: 'me', onBehalfOf: null };
+/** The policy is judged elsewhere (policy.test.ts): here every item is allowed. */
+const allow = () => {};
+
 const storedSource = () => stored('source:s', { revision: 4 });
 
 const read = (fields: Partial<ChunkRead> = {}): ChunkRead => ({ existing: [], resolved: [], freshIds: [], behind: false, ...fields });
 
 describe('chunkReads', () => {
   it('fetches the stored assets the chunk names, ids for the rest, and only deprecated dependencies outside it', () => {
-    const run = new WriteRun('me', false, index());
+    const run = new WriteRun(ME, allow, false, index());
     const items = [item('source:s'), item('model:m', { dependsOn: [ref('feature:old'), ref('source:s')] }), item('model:n')];
     expect(chunkReads(run, items)).toEqual({ stored: [1], deprecated: [2], idCount: 2 });
     // Written in the chunk itself: its stored self is read anyway.
@@ -30,7 +34,7 @@ describe('chunkReads', () => {
 
 describe('planChunk', () => {
   it('gives creations fresh ids in order and links dependencies within the chunk to them', () => {
-    const run = new WriteRun('me', false, index());
+    const run = new WriteRun(ME, allow, false, index());
     const items = [item('model:m', { dependsOn: [ref('feature:f'), { ref: ref('source:s'), pinnedVersion: 'v1' }] }), item('feature:f')];
     const { writes, plans } = planChunk(run, items, [], read({ freshIds: [10, 11] }));
     expect(plans.map((p) => [p.key, p.id])).toEqual([
@@ -56,16 +60,16 @@ describe('planChunk', () => {
   });
 
   it('writes nothing for an identical update, and a new revision with the diff for a changed one', () => {
-    const same = planChunk(new WriteRun('me', false, index()), [item('source:s')], [], read({ existing: [storedSource()] }));
+    const same = planChunk(new WriteRun(ME, allow, false, index()), [item('source:s')], [], read({ existing: [storedSource()] }));
     expect(same.writes).toEqual([]);
-    const changed = planChunk(new WriteRun('me', false, index()), [item('source:s', { owner: 'other' })], [], read({ existing: [storedSource()] }));
+    const changed = planChunk(new WriteRun(ME, allow, false, index()), [item('source:s', { owner: 'other' })], [], read({ existing: [storedSource()] }));
     expect(changed.writes).toEqual([
       expect.objectContaining({ id: 1, existed: true, action: 'update', revision: 5, changes: [{ field: 'owner', before: 'team', after: 'other' }] }),
     ]);
   });
 
   it('in an import, resolves a later chunk on the earlier ones and refuses one that repeats them', () => {
-    const run = new WriteRun('me', true, index());
+    const run = new WriteRun(ME, allow, true, index());
     planChunk(run, [item('feature:f', {}, 'lines[1]')], [], read({ freshIds: [10] }));
     const next = planChunk(run, [item('model:m', { dependsOn: [ref('feature:f'), ref('feature:later')] }, 'lines[2]')], [], read({ freshIds: [11] }));
     expect(next.writes[0].edges.map((e) => e.dependencyId)).toEqual([10]);
@@ -83,7 +87,7 @@ describe('planChunk', () => {
   it('leaves the items it was given as they were', () => {
     const items = [item('model:m', { dependsOn: [ref('source:s')] })];
     const edges = structuredClone(items[0].edges);
-    planChunk(new WriteRun('me', false, index()), items, [], read({ freshIds: [10] }));
+    planChunk(new WriteRun(ME, allow, false, index()), items, [], read({ freshIds: [10] }));
     expect(items[0].edges).toEqual(edges);
   });
 });

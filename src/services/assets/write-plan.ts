@@ -1,6 +1,8 @@
 import { isDeprecated } from '../../domain/deprecation.js';
 import type { Annotations, Asset, DependencyEdge, Warning } from '../../domain/asset.js';
 import type { FieldIssue } from '../../domain/errors.js';
+import type { AssetWriteFacts } from '../../domain/policy.js';
+import type { Actor } from '../../domain/principal.js';
 import type { ClosureIndex } from '../../graph/closure-index.js';
 import type { AssetWrite, EdgeWrite, ResolvedRef } from '../../repositories/asset-repository.js';
 import type { NodeState } from '../../graph/node-state.js';
@@ -92,7 +94,9 @@ export class WriteRun implements DependencyLookup {
   readonly retiring = new Map<string, ResolvedRef>();
 
   constructor(
-    readonly actor: string,
+    readonly actor: Actor,
+    /** The policy's judgement of one item, given what is stored: throws to refuse the whole write. */
+    readonly authorize: (facts: AssetWriteFacts) => void,
     /** An import links dependencies on assets it writes later; any other write refuses them. */
     readonly importing: boolean,
     /**
@@ -171,6 +175,7 @@ export function planChunk(run: WriteRun, items: WriteItem[], issues: FieldIssue[
     const key = item.key;
     const before = existing.get(key) ?? null;
     const annotations = toAnnotations(item.body, before);
+    run.authorize({ ref: key, ownerBefore: before?.owner ?? null, ownerAfter: annotations.owner, field: item.at || undefined });
     const changes = before
       ? diffAsset(before, { ...annotations, dependsOn: dependencyEdges(item) })
       : createdFields(annotations, item.edges.map(recordedEdge));
