@@ -160,8 +160,8 @@ export const typeDefs = /* GraphQL */ `
     upsertAsset(ref: String!, input: AssetInput!, ifMatch: Int): UpsertAssetResult!
     "Many assets in one atomic write; dependencies may name assets later in the same list."
     upsertAssets(assets: [BatchAssetInput!]!): UpsertAssetsResult!
-    "Refused with CONFLICT (the impact report in extensions.impact) while anything depends on it, unless force with a reason."
-    deleteAsset(ref: String!, force: Boolean = false, reason: String): DeleteAssetResult!
+    "Refused with CONFLICT (the impact report in extensions.impact) while anything depends on it, unless force with a reason. ifMatch refuses the deletion of a changed asset (PRECONDITION_FAILED)."
+    deleteAsset(ref: String!, force: Boolean = false, reason: String, ifMatch: Int): DeleteAssetResult!
     "Marks the asset deprecated and queues a webhook notice to every affected consumer with sla.notify. The same values again change nothing."
     deprecateAsset(ref: String!, input: DeprecateInput!): DeprecateAssetResult!
     "Clears the deprecation; lifecycle experimental or production (default). CONFLICT when the asset is not deprecated."

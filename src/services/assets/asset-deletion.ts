@@ -2,6 +2,7 @@ import { ConflictError, InputError, NotFoundError } from '../../domain/errors.js
 import { formatRef, type Ref } from '../../domain/model.js';
 import type { HistoryEntry } from '../../domain/history.js';
 import type { ImpactReport, LineageService } from '../lineage-service.js';
+import { checkPrecondition } from './write-rules.js';
 
 export interface DeleteOptions {
   /** Delete although others depend on it, dropping their edges to it. */
@@ -9,6 +10,8 @@ export interface DeleteOptions {
   /** Why, recorded in the history; required with `force`. */
   reason?: string;
   actor: string;
+  /** The revision the client last saw (`*`: any): a deletion of a changed asset is refused, as a stale write is. */
+  ifMatch?: number | '*';
 }
 
 /** Dependents listed in a refused deletion's impact report; its cursor pages the rest. */
@@ -29,7 +32,10 @@ export class AssetDeletion {
     // dependency), read under the graph lock: exact, whatever else is being written.
     const refused = await this.lineage.lockedWrite<ImpactReport | null>(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
+      // A missing asset is a 404 whatever the precondition: without one it would not be deleted either.
       if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
+      // Checked on the row read under the lock: no write can slip in between the check and the deletion.
+      if (options.ifMatch !== undefined) checkPrecondition(asset.ref, asset, options.ifMatch);
       const dependentIds = lineage.dependentsOf(asset.id);
       // A refusal's impact report comes from the same exact graph, contacts included.
       if (dependentIds.length > 0 && !options.force)
