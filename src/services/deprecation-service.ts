@@ -3,9 +3,9 @@ import { isDeprecated, isPastSunset, todayUtc, type DeprecateBody, type Reinstat
 import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../domain/errors.js';
 import { formatRef, type Ref } from '../domain/model.js';
 import type { FieldChange } from '../domain/history.js';
-import type { OutboxEntry } from '../repositories/outbox-repository.js';
 import { sameValue } from './assets/asset-diff.js';
 import type { AssetService } from './assets/asset-service.js';
+import { consumerNotices, type OutboxDelivery } from './consumer-notices.js';
 import type { ConsumerItem, LineageService } from './lineage-service.js';
 
 export interface DeprecationResult {
@@ -14,11 +14,6 @@ export interface DeprecationResult {
   affectedConsumers: ConsumerItem[];
   /** Webhook notices written to the outbox by this request (0 when nothing changed). */
   notificationsQueued: number;
-}
-
-/** Something that delivers the outbox; told when new rows are committed. */
-export interface OutboxDelivery {
-  wake(): void;
 }
 
 /** Deprecating and reinstating assets, and telling their consumers. */
@@ -74,31 +69,21 @@ export class DeprecationService {
       await store.history.append([
         { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', actor, revision: written.revision, changes, reason: body.reason },
       ]);
-      const notices: OutboxEntry[] = consumers.flatMap((consumer) => {
-        if (!consumer.sla?.notify) return [];
-        return [
-          {
-            event: 'asset.deprecated',
-            asset: key,
-            consumer: consumer.ref,
-            url: consumer.sla.notify,
-            payload: {
-              event: 'asset.deprecated',
-              asset: key,
-              reason: deprecation.reason,
-              replacedBy: deprecation.replacedBy,
-              sunsetAt: deprecation.sunsetAt,
-              deprecatedAt: deprecation.deprecatedAt,
-              revision: written.revision,
-              actor,
-              consumer: consumer.ref,
-              contact: consumer.contact,
-              distance: consumer.distance,
-              path: consumer.path,
-            },
+      const notices = consumerNotices(
+        {
+          event: 'asset.deprecated',
+          asset: key,
+          details: {
+            reason: deprecation.reason,
+            replacedBy: deprecation.replacedBy,
+            sunsetAt: deprecation.sunsetAt,
+            deprecatedAt: deprecation.deprecatedAt,
+            revision: written.revision,
           },
-        ];
-      });
+          actor,
+        },
+        consumers,
+      );
       await store.outbox.enqueue(notices);
       return { value: { consumers, queued: notices.length }, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: true }] };
     });
@@ -106,10 +91,14 @@ export class DeprecationService {
     return { asset: await this.assets.get(ref), affectedConsumers: consumers, notificationsQueued: queued };
   }
 
-  /** Clears the deprecation; the lifecycle returns to `production` unless another is given. */
+  /**
+   * Clears the deprecation; the lifecycle returns to `production` unless another is given.
+   * In the same transaction, queues an `asset.reinstated` notice to every consumer downstream
+   * with an `sla.notify` webhook, as the deprecation did.
+   */
   async reinstate(ref: Ref, body: ReinstateBody, actor: string): Promise<AssetView> {
     const key = formatRef(ref);
-    await this.lineage.lockedWrite(async (store, lineage) => {
+    const queued = await this.lineage.lockedWrite(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${key} does not exist`);
       if (!asset.deprecation && asset.lifecycle !== 'deprecated') throw new ConflictError(`${key} is not deprecated`);
@@ -130,8 +119,19 @@ export class DeprecationService {
           reason: body.reason ?? null,
         },
       ]);
-      return { value: undefined, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: isDeprecated(lifecycle) }] };
+      const notices = consumerNotices(
+        {
+          event: 'asset.reinstated',
+          asset: key,
+          details: { reason: body.reason ?? null, lifecycle, revision: written.revision },
+          actor,
+        },
+        await lineage.consumersOf(asset.id),
+      );
+      await store.outbox.enqueue(notices);
+      return { value: notices.length, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: isDeprecated(lifecycle) }] };
     });
+    if (queued > 0) this.delivery.wake();
     return this.assets.get(ref);
   }
 }

@@ -94,7 +94,8 @@ export const assetRoutes =
           summary: 'Delete an asset',
           description:
             'Refused with 409 and the impact report (in `error.details`) while anything depends on it; ' +
-            '`force=true&reason=...` deletes anyway, removing the dependents\' edges to it, and records the reason. ' +
+            '`force=true&reason=...` deletes anyway, removing the dependents\' edges to it, records the reason, and sends ' +
+            'every consumer downstream with an `sla.notify` webhook an `asset.deleted` notice (see `GET /v1/notifications`). ' +
             'Send `If-Match: <revision>` to refuse the deletion (412, nothing deleted) when someone else changed the asset ' +
             'since you read it; `If-Match: *` deletes whatever its revision. An asset that does not exist is a 404 either way.',
           params: assetPathSchema,

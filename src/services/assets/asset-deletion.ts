@@ -1,6 +1,7 @@
 import { ConflictError, InputError, NotFoundError } from '../../domain/errors.js';
 import { formatRef, type Ref } from '../../domain/model.js';
 import type { HistoryEntry } from '../../domain/history.js';
+import { consumerNotices, type OutboxDelivery } from '../consumer-notices.js';
 import type { ImpactReport, LineageService } from '../lineage-service.js';
 import { checkPrecondition } from './write-rules.js';
 
@@ -19,18 +20,23 @@ const REFUSAL_LISTED = 100;
 
 /** Deleting assets, and what that does to their dependents. */
 export class AssetDeletion {
-  constructor(private readonly lineage: LineageService) {}
+  constructor(
+    private readonly lineage: LineageService,
+    private readonly delivery: OutboxDelivery,
+  ) {}
 
   /**
    * Deletes an asset. While anything depends on it the answer is a conflict carrying
-   * the impact report, unless `force` is given with a reason, which is recorded.
+   * the impact report, unless `force` is given with a reason, which is recorded; then
+   * every consumer downstream with an `sla.notify` webhook is sent an `asset.deleted`
+   * notice, queued in the deletion's transaction.
    */
   async delete(ref: Ref, options: DeleteOptions): Promise<void> {
     if (options.force && !options.reason?.trim())
       throw InputError.field('reason', 'is required to force a deletion: say why the dependents may break', 'query');
     // Who depends on the asset comes from the index (`dependencies` has no index by
     // dependency), read under the graph lock: exact, whatever else is being written.
-    const refused = await this.lineage.lockedWrite<ImpactReport | null>(async (store, lineage) => {
+    const outcome = await this.lineage.lockedWrite<{ refused: ImpactReport } | { queued: number }>(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
       // A missing asset is a 404 whatever the precondition: without one it would not be deleted either.
       if (!asset) throw new NotFoundError(`${formatRef(ref)} does not exist`);
@@ -39,7 +45,9 @@ export class AssetDeletion {
       const dependentIds = lineage.dependentsOf(asset.id);
       // A refusal's impact report comes from the same exact graph, contacts included.
       if (dependentIds.length > 0 && !options.force)
-        return { value: await lineage.impact(asset.id, { limit: REFUSAL_LISTED }), committed: [] };
+        return { value: { refused: await lineage.impact(asset.id, { limit: REFUSAL_LISTED }) }, committed: [] };
+      // The consumers and their paths as they stand before the deletion (the index takes it after the commit).
+      const consumers = dependentIds.length > 0 ? await lineage.consumersOf(asset.id) : [];
       const dependents = await store.assets.findByIds(dependentIds);
       const reason = options.reason?.trim() || null;
       // Each dependent as the log will record it: without its edge to the asset.
@@ -78,21 +86,29 @@ export class AssetDeletion {
           }),
         ),
       ]);
+      const notices = consumerNotices(
+        { event: 'asset.deleted', asset: asset.ref, details: { reason, revision }, actor: options.actor },
+        consumers,
+      );
+      await store.outbox.enqueue(notices);
       return {
-        value: null,
+        value: { queued: notices.length },
         committed: [
           { seq: deletedAt, id: asset.id, kind: null, name: null, owner: null, dependsOn: [] },
           ...after.map((state, i) => ({ ...state, seq: dependentsAt[i] })),
         ],
       };
     });
-    if (refused) {
-      const key = formatRef(ref);
-      throw new ConflictError(
-        `${key} has ${refused.total} dependent${refused.total === 1 ? '' : 's'}; delete them first, or force the deletion with a reason`,
-        refused,
-        { operation: 'forceDelete', ref: key },
-      );
+    if ('queued' in outcome) {
+      if (outcome.queued > 0) this.delivery.wake();
+      return;
     }
+    const { refused } = outcome;
+    const key = formatRef(ref);
+    throw new ConflictError(
+      `${key} has ${refused.total} dependent${refused.total === 1 ? '' : 's'}; delete them first, or force the deletion with a reason`,
+      refused,
+      { operation: 'forceDelete', ref: key },
+    );
   }
 }
