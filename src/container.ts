@@ -106,14 +106,14 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows), log);
   const undeclared = new UndeclaredReads(uow, reads);
   const lineage = new LineageService(graph, uow, undeclared, metrics);
-  const assets = new AssetService(uow, lineage, graph, policy);
-  const health = new HealthService(uow, graph);
   const outboxWorker = new OutboxWorker(
     uow.autocommit.outbox,
     { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },
     log,
     metrics,
   );
+  const assets = new AssetService(uow, lineage, graph, policy, outboxWorker);
+  const health = new HealthService(uow, graph);
   const deprecations = new DeprecationService(lineage, assets, outboxWorker, policy);
   const history = new HistoryService(uow);
   const notifications = new NotificationService(uow, outboxWorker, policy);

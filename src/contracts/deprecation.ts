@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatRef, refSchema } from '../domain/model.js';
-import { NOTIFICATION_STATES } from '../repositories/outbox-repository.js';
+import { NOTIFICATION_EVENTS, NOTIFICATION_STATES } from '../repositories/outbox-repository.js';
 import { assetResponseSchema } from './assets.js';
 import { consumerItemSchema } from './lineage.js';
 import { idCursor, limitSchema } from './paging.js';
@@ -47,7 +47,7 @@ export const notificationQuerySchema = z
 /** A notice and how its delivery is going: REST's and GraphQL's `Notification`. */
 export const notificationSchema = z.object({
   id: z.number().int(),
-  event: z.string(),
+  event: z.enum(NOTIFICATION_EVENTS).describe('what the notice reports: a deprecation, a reinstatement or a forced deletion'),
   asset: z.string(),
   consumer: z.string(),
   url: z.string(),

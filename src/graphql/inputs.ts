@@ -54,10 +54,13 @@ export const closureArgs = z.object({ ...closurePaging, kinds: kindsSchema.optio
 export const consumersArgs = z.object(closurePaging);
 export const impactArgs = z.object({ first: closurePaging.first, after: impactCursor.optional() });
 
+/** The revision a client last saw, as REST's If-Match: a stale one refuses the write (PRECONDITION_FAILED). */
+const ifMatchArg = z.number().int().min(0).optional();
+
 export const upsertAssetArgs = z.object({
   ref: refSchema,
   input: assetBodySchema,
-  ifMatch: z.number().int().min(0).optional(),
+  ifMatch: ifMatchArg,
 });
 
 export const upsertAssetsArgs = batchBodySchema;
@@ -66,6 +69,7 @@ export const deleteAssetArgs = z.object({
   ref: refSchema,
   force: z.boolean().default(false),
   reason: deleteQuerySchema.shape.reason,
+  ifMatch: ifMatchArg,
 });
 
 export const historyArgs = z.object({ first: limitSchema, after: idCursor.optional() });

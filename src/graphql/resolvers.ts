@@ -129,9 +129,9 @@ export const resolvers = {
     },
 
     async deleteAsset(_: unknown, args: Args, ctx: GraphQLContext) {
-      const { ref, force, reason } = parseArgs(deleteAssetArgs, args);
+      const { ref, force, reason, ifMatch } = parseArgs(deleteAssetArgs, args);
       try {
-        await ctx.c.assets.delete(ref, { force, reason, caller: ctx.caller });
+        await ctx.c.assets.delete(ref, { force, reason, caller: ctx.caller, ifMatch });
       } catch (error) {
         // The refusal carries the impact report, as REST's 409 body does.
         if (error instanceof ConflictError && error.details !== undefined) {

@@ -87,7 +87,7 @@ export const typeDefs = /* GraphQL */ `
     history(ref: String!, first: Int = 100, after: String): History!
     "Identities that read an asset without a direct declared dependency on it, by asset then identity. since: a date or date-time."
     undeclaredConsumers(asset: String, since: String, first: Int = 100, after: String): UndeclaredConsumers!
-    "Webhook notices (deprecations) and how their delivery is going, newest first."
+    "Webhook notices (deprecations, reinstatements, forced deletions) and how their delivery is going, newest first."
     notifications(filter: NotificationFilter, first: Int = 100, after: String): Notifications!
     "ML technical-debt findings, ordered by type then by the assets named (see docs/findings.md)."
     findings(filter: FindingFilter, first: Int = 100, after: String): Findings!
@@ -160,11 +160,11 @@ export const typeDefs = /* GraphQL */ `
     upsertAsset(ref: String!, input: AssetInput!, ifMatch: Int): UpsertAssetResult!
     "Many assets in one atomic write; dependencies may name assets later in the same list."
     upsertAssets(assets: [BatchAssetInput!]!): UpsertAssetsResult!
-    "Refused with CONFLICT (the impact report in extensions.impact) while anything depends on it, unless force with a reason."
-    deleteAsset(ref: String!, force: Boolean = false, reason: String): DeleteAssetResult!
+    "Refused with CONFLICT (the impact report in extensions.impact) while anything depends on it, unless force with a reason; a forced deletion sends an asset.deleted notice to every consumer downstream with sla.notify. ifMatch refuses the deletion of a changed asset (PRECONDITION_FAILED)."
+    deleteAsset(ref: String!, force: Boolean = false, reason: String, ifMatch: Int): DeleteAssetResult!
     "Marks the asset deprecated and queues a webhook notice to every affected consumer with sla.notify. The same values again change nothing."
     deprecateAsset(ref: String!, input: DeprecateInput!): DeprecateAssetResult!
-    "Clears the deprecation; lifecycle experimental or production (default). CONFLICT when the asset is not deprecated."
+    "Clears the deprecation; lifecycle experimental or production (default), and sends an asset.reinstated notice to every consumer downstream with sla.notify. CONFLICT when the asset is not deprecated."
     reinstateAsset(ref: String!, lifecycle: Lifecycle, reason: String): Asset!
     "Observed reads, summed per (identity, asset). One bad event (an unknown asset, say) refuses them all, named events[i].field."
     recordUsage(events: [UsageEventInput!]!): UsageReceipt!
@@ -377,6 +377,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Notification {
     id: Int!
+    "asset.deprecated, asset.reinstated or asset.deleted (a forced deletion)."
     event: String!
     asset: String!
     consumer: String!

@@ -3,9 +3,13 @@ import type { Pool, Scope } from './scope.js';
 export const NOTIFICATION_STATES = ['pending', 'delivered', 'failing', 'given_up'] as const;
 export type NotificationState = (typeof NOTIFICATION_STATES)[number];
 
+/** What a notice reports: a deprecation, a reinstatement, or a forced deletion. */
+export const NOTIFICATION_EVENTS = ['asset.deprecated', 'asset.reinstated', 'asset.deleted'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
 /** One webhook delivery to enqueue, in the transaction of the change it reports. */
 export interface OutboxEntry {
-  event: string;
+  event: NotificationEvent;
   asset: string;
   consumer: string;
   url: string;
@@ -14,7 +18,8 @@ export interface OutboxEntry {
 
 export interface NotificationRecord {
   id: number;
-  event: string;
+  /** Only this service writes the outbox, and only these events. */
+  event: NotificationEvent;
   asset: string;
   consumer: string;
   url: string;
@@ -74,7 +79,7 @@ const instant = (time: Date | string | null): string | null => (time === null ? 
 
 const toNotice = (row: NoticeRow): NotificationRecord => ({
   id: Number(row.id),
-  event: row.event,
+  event: row.event as NotificationEvent,
   asset: row.asset,
   consumer: row.consumer,
   url: row.url,
@@ -273,7 +278,7 @@ export class OutboxRepository {
     });
     return rows.map((row) => ({
       id: Number(row.id),
-      event: row.event,
+      event: row.event as NotificationEvent,
       asset: row.asset,
       consumer: row.consumer,
       url: row.url,

@@ -5,9 +5,9 @@ import { formatRef, type Ref } from '../domain/model.js';
 import type { FieldChange } from '../domain/history.js';
 import type { Policy } from '../domain/policy.js';
 import { actorOf, type Caller } from '../domain/principal.js';
-import type { OutboxEntry } from '../repositories/outbox-repository.js';
 import { sameValue } from './assets/asset-diff.js';
 import type { AssetService } from './assets/asset-service.js';
+import { consumerNotices, type OutboxDelivery } from './consumer-notices.js';
 import type { ConsumerItem, LineageService } from './lineage-service.js';
 
 export interface DeprecationResult {
@@ -16,11 +16,6 @@ export interface DeprecationResult {
   affectedConsumers: ConsumerItem[];
   /** Webhook notices written to the outbox by this request (0 when nothing changed). */
   notificationsQueued: number;
-}
-
-/** Something that delivers the outbox; told when new rows are committed. */
-export interface OutboxDelivery {
-  wake(): void;
 }
 
 /** Deprecating and reinstating assets, and telling their consumers. */
@@ -79,32 +74,21 @@ export class DeprecationService {
       await store.history.append([
         { assetId: asset.id, kind: asset.kind, name: asset.name, action: 'deprecate', ...actor, revision: written.revision, changes, reason: body.reason },
       ]);
-      const notices: OutboxEntry[] = consumers.flatMap((consumer) => {
-        if (!consumer.sla?.notify) return [];
-        return [
-          {
-            event: 'asset.deprecated',
-            asset: key,
-            consumer: consumer.ref,
-            url: consumer.sla.notify,
-            payload: {
-              event: 'asset.deprecated',
-              asset: key,
-              reason: deprecation.reason,
-              replacedBy: deprecation.replacedBy,
-              sunsetAt: deprecation.sunsetAt,
-              deprecatedAt: deprecation.deprecatedAt,
-              revision: written.revision,
-              actor: actor.actor,
-              onBehalfOf: actor.onBehalfOf,
-              consumer: consumer.ref,
-              contact: consumer.contact,
-              distance: consumer.distance,
-              path: consumer.path,
-            },
+      const notices = consumerNotices(
+        {
+          event: 'asset.deprecated',
+          asset: key,
+          details: {
+            reason: deprecation.reason,
+            replacedBy: deprecation.replacedBy,
+            sunsetAt: deprecation.sunsetAt,
+            deprecatedAt: deprecation.deprecatedAt,
+            revision: written.revision,
           },
-        ];
-      });
+          actor,
+        },
+        consumers,
+      );
       await store.outbox.enqueue(notices);
       return { value: { consumers, queued: notices.length }, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: true }] };
     });
@@ -112,10 +96,14 @@ export class DeprecationService {
     return { asset: await this.assets.get(ref), affectedConsumers: consumers, notificationsQueued: queued };
   }
 
-  /** Clears the deprecation; the lifecycle returns to `production` unless another is given. */
+  /**
+   * Clears the deprecation; the lifecycle returns to `production` unless another is given.
+   * In the same transaction, queues an `asset.reinstated` notice to every consumer downstream
+   * with an `sla.notify` webhook, as the deprecation did.
+   */
   async reinstate(ref: Ref, body: ReinstateBody, caller: Caller): Promise<AssetView> {
     const key = formatRef(ref);
-    await this.lineage.lockedWrite(async (store, lineage) => {
+    const queued = await this.lineage.lockedWrite(async (store, lineage) => {
       const asset = await store.assets.findByRef(ref);
       if (!asset) throw new NotFoundError(`${key} does not exist`);
       this.policy.changeLifecycle(caller.principal, asset);
@@ -137,8 +125,19 @@ export class DeprecationService {
           reason: body.reason ?? null,
         },
       ]);
-      return { value: undefined, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: isDeprecated(lifecycle) }] };
+      const notices = consumerNotices(
+        {
+          event: 'asset.reinstated',
+          asset: key,
+          details: { reason: body.reason ?? null, lifecycle, revision: written.revision },
+          actor: actorOf(caller),
+        },
+        await lineage.consumersOf(asset.id),
+      );
+      await store.outbox.enqueue(notices);
+      return { value: notices.length, committed: [{ ...lineage.stateOf(asset.id), seq, deprecated: isDeprecated(lifecycle) }] };
     });
+    if (queued > 0) this.delivery.wake();
     return this.assets.get(ref);
   }
 }

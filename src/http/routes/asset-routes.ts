@@ -99,15 +99,18 @@ export const assetRoutes =
           summary: 'Delete an asset',
           description:
             'Refused with 409 and the impact report (in `error.details`) while anything depends on it; ' +
-            '`force=true&reason=...` deletes anyway, removing the dependents\' edges to it, and records the reason.',
+            '`force=true&reason=...` deletes anyway, removing the dependents\' edges to it, records the reason, and sends ' +
+            'every consumer downstream with an `sla.notify` webhook an `asset.deleted` notice (see `GET /v1/notifications`). ' +
+            'Send `If-Match: <revision>` to refuse the deletion (412, nothing deleted) when someone else changed the asset ' +
+            'since you read it; `If-Match: *` deletes whatever its revision. An asset that does not exist is a 404 either way.',
           params: assetPathSchema,
           querystring: deleteQuerySchema,
-          response: { 204: z.null(), ...errors, 409: errorResponseSchema },
+          response: { 204: z.null(), ...errors, 409: errorResponseSchema, 412: errorResponseSchema },
         },
       },
       async (request, reply) => {
         try {
-          await c.assets.delete(request.params, { ...request.query, caller: callerOf(request) });
+          await c.assets.delete(request.params, { ...request.query, caller: callerOf(request), ifMatch: ifMatchOf(request) });
         } catch (error) {
           // The refusal's impact report goes on at GET …/impact?cursor=: its position is encoded as that route's.
           const impact = error instanceof ConflictError ? (error.details as { nextCursor?: unknown } | undefined) : undefined;

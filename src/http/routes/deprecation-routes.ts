@@ -51,6 +51,7 @@ export const deprecationRoutes =
           summary: 'Undo a deprecation',
           description:
             'Clears the deprecation; the lifecycle becomes `lifecycle` (default `production`). 409 when the asset is not deprecated. ' +
+            'Consumers downstream with an `sla.notify` webhook are sent an `asset.reinstated` notice through the outbox. ' +
             'The body may be omitted.',
           params: assetPathSchema,
           body: reinstateBodySchema.nullish(),

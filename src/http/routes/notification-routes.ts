@@ -23,6 +23,7 @@ export const notificationRoutes =
           tags: ['deprecation'],
           summary: 'Webhook notices and how their delivery is going, newest first',
           description:
+            '`event` is `asset.deprecated`, `asset.reinstated` or `asset.deleted` (a forced deletion). ' +
             '`state` is `pending` (not tried yet), `delivered`, `failing` (will be retried at `nextAttemptAt`) or `given_up`. ' +
             '`consumer` is a consumer\'s name or its ref: `bidder` and `consumer:bidder` are the same filter. ' +
             'Delivered notices are deleted once older than `DEPCAT_OUTBOX_KEEP_MS` (7 days); given_up ones stay until retried.',

@@ -7,6 +7,7 @@ import type { Page } from '../../domain/page.js';
 import type { GraphSync } from '../../graph/graph-sync.js';
 import type { AssetListQuery } from '../../repositories/asset-repository.js';
 import type { UnitOfWork } from '../../repositories/store.js';
+import type { OutboxDelivery } from '../consumer-notices.js';
 import type { LineageService } from '../lineage-service.js';
 import { AssetDeletion, type DeleteOptions } from './asset-deletion.js';
 import { AssetReads } from './asset-reads.js';
@@ -20,7 +21,7 @@ import type { WriteResult, WriteStatus } from './write-plan.js';
 //   write-rules.ts        every rule a write must pass, pure (tests beside it)
 //   write-plan.ts         a write run, and a chunk planned from what it read
 //   asset-writes.ts       the write transaction and the import pipeline: the writer and the index
-//   asset-deletion.ts     deletion
+//   asset-deletion.ts     deletion, its precondition and its notices
 export { writeItem, type WriteItem } from './write-item.js';
 export { IMPORT_ISSUES_LISTED } from './write-rules.js';
 export type { WriteResult, WriteStatus } from './write-plan.js';
@@ -33,10 +34,11 @@ export class AssetService {
   private readonly writes: AssetWrites;
   private readonly deletion: AssetDeletion;
 
-  constructor(uow: UnitOfWork, lineage: LineageService, graph: GraphSync, policy: Policy) {
+  /** `delivery` is told of the notices a forced deletion queues. */
+  constructor(uow: UnitOfWork, lineage: LineageService, graph: GraphSync, policy: Policy, delivery: OutboxDelivery) {
     this.reads = new AssetReads(uow, lineage);
     this.writes = new AssetWrites(uow, graph, policy);
-    this.deletion = new AssetDeletion(lineage, policy);
+    this.deletion = new AssetDeletion(lineage, policy, delivery);
   }
 
   get(ref: Ref): Promise<AssetView> {
@@ -71,7 +73,10 @@ export class AssetService {
     return this.writes.import(chunks, caller);
   }
 
-  /** Deletes an asset; refused while anything depends on it, unless forced with a reason. */
+  /**
+   * Deletes an asset; refused while anything depends on it, unless forced with a reason
+   * (which notifies the consumers downstream), and when `ifMatch` is stale.
+   */
   delete(ref: Ref, options: DeleteOptions): Promise<void> {
     return this.deletion.delete(ref, options);
   }

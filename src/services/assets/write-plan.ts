@@ -166,7 +166,7 @@ export function planChunk(run: WriteRun, items: WriteItem[], issues: FieldIssue[
   if (run.importing) issues.push(...repeatIssues(run.planned, items));
   issues.push(...lifecycleIssues(items, existing));
   const { resolved, warnings, deferred } = resolveDependencies(run, items, existing, loaded.resolved, issues);
-  if (ifMatch !== undefined) checkPrecondition(items[0].key, existing, ifMatch);
+  if (ifMatch !== undefined) checkPrecondition(items[0].key, existing.get(items[0].key), ifMatch);
 
   // The chunk's own ids, for the dependencies within it (the others are resolved already).
   const ids = new Map<string, number>();

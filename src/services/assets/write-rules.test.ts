@@ -145,16 +145,16 @@ describe('checkPrecondition', () => {
   const existing = byRef(stored('source:s', { revision: 2 }));
 
   it('passes on the current revision, and on * when the asset exists', () => {
-    expect(() => checkPrecondition('source:s', existing, 2)).not.toThrow();
-    expect(() => checkPrecondition('source:s', existing, '*')).not.toThrow();
+    expect(() => checkPrecondition('source:s', existing.get('source:s'), 2)).not.toThrow();
+    expect(() => checkPrecondition('source:s', existing.get('source:s'), '*')).not.toThrow();
   });
 
   it('refuses a stale revision or a missing asset, with the current revision, in words that name no header', () => {
-    const stale = thrown(() => checkPrecondition('source:s', existing, 1)) as PreconditionFailedError;
+    const stale = thrown(() => checkPrecondition('source:s', existing.get('source:s'), 1)) as PreconditionFailedError;
     expect(stale).toBeInstanceOf(PreconditionFailedError);
     expect(stale.message).toBe('revision 1 is stale; source:s is at revision 2');
     expect(stale.details).toEqual({ currentRevision: 2 });
-    const missing = thrown(() => checkPrecondition('source:t', existing, '*')) as PreconditionFailedError;
+    const missing = thrown(() => checkPrecondition('source:t', existing.get('source:t'), '*')) as PreconditionFailedError;
     expect(missing.message).toBe('source:t does not exist');
     expect(missing.details).toEqual({ currentRevision: null });
   });

@@ -104,9 +104,11 @@ export function lifecycleIssues(items: WriteItem[], existing: ReadonlyMap<string
   });
 }
 
-/** A conditional write: `ifMatch` is the revision the client last saw, `*` "must exist". */
-export function checkPrecondition(key: string, existing: ReadonlyMap<string, Asset>, ifMatch: number | '*'): void {
-  const current = existing.get(key);
+/**
+ * A conditional write or deletion: `ifMatch` is the revision the client last saw, `*`
+ * "must exist"; `current` is the asset as stored, read under the graph lock.
+ */
+export function checkPrecondition(key: string, current: Pick<Asset, 'revision'> | undefined, ifMatch: number | '*'): void {
   if (!current) throw new PreconditionFailedError(`${key} does not exist`, { currentRevision: null });
   if (ifMatch !== '*' && current.revision !== ifMatch)
     throw new PreconditionFailedError(`revision ${ifMatch} is stale; ${key} is at revision ${current.revision}`, {
