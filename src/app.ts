@@ -12,6 +12,7 @@ import { requestIdOf } from './http/request-id.js';
 import { RequestLogController } from './http/request-logging.js';
 import { registerRequestObserver } from './http/request-observer.js';
 import { registerRequestGuards } from './http/request-guards.js';
+import { DOCS_CSP, registerSecurityHeaders } from './http/security-headers.js';
 import { documentImportBody } from './http/ndjson.js';
 import { accessRoutes } from './http/routes/access-routes.js';
 import { apiKeyRoutes } from './http/routes/api-key-routes.js';
@@ -87,6 +88,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 async function registerRoutes(app: FastifyInstance, container: Container): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Its onRequest hook before the routes and the not-found handler, so every answer has it.
+  await registerSecurityHeaders(app);
   registerErrorHandler(app);
 
   await app.register(swagger, {
@@ -110,7 +113,8 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
     transform: jsonSchemaTransform,
     transformObject: documentImportBody,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Its own policy on every /docs answer, in place of the API's (security-headers.ts).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(container));
