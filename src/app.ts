@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createContainer, type Container, type ContainerOptions } from './container.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors.js';
+import { registerCors } from './http/cors.js';
 import { registerGracefulClose } from './http/graceful-close.js';
 import { requestIdOf } from './http/request-id.js';
 import { RequestLogController } from './http/request-logging.js';
@@ -88,8 +89,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 async function registerRoutes(app: FastifyInstance, container: Container): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // Its onRequest hook before the routes and the not-found handler, so every answer has it.
+  // Their onRequest hooks before the routes and the not-found handler, so every answer has them.
   await registerSecurityHeaders(app);
+  await registerCors(app, container.config.corsOrigins);
   registerErrorHandler(app);
 
   await app.register(swagger, {

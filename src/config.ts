@@ -4,6 +4,34 @@ import { ACCESS_POLICIES } from './domain/model.js';
 const MiB = 1024 * 1024;
 const HOUR_MS = 60 * 60_000;
 
+/** Why an entry of DEPCAT_CORS_ORIGINS is not an exact origin, or undefined when it is one. */
+function originProblem(entry: string): string | undefined {
+  // Reads may need no token, and the catalog often sits on an internal network: with `*`,
+  // any site an employee opens could read it through their browser. Name the front ends.
+  if (entry === '*') return '"*" is refused: list the exact origins of the front ends that call the API';
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return `${JSON.stringify(entry)} is not an origin such as https://ui.example.com`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${JSON.stringify(entry)} must start with https:// or http://`;
+  // Browsers send the origin serialized (lower-case host, no default port, no path): a
+  // different spelling would never match.
+  if (url.origin !== entry) return `${JSON.stringify(entry)} is not written as an origin (scheme://host[:port], no path); did you mean ${url.origin}?`;
+  return undefined;
+}
+
+/** Comma-separated exact origins; empty or unset: none (CORS off). */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const entries = [...new Set(value.split(',').map((entry) => entry.trim()).filter(Boolean))];
+    for (const problem of entries.map(originProblem)) if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    return entries;
+  });
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -31,6 +59,7 @@ const envSchema = z.object({
   DEPCAT_OUTBOX_KEEP_MS: z.coerce.number().int().nonnegative().default(7 * 24 * HOUR_MS),
   DEPCAT_PRUNE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   DEPCAT_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+  DEPCAT_CORS_ORIGINS: corsOrigins,
 });
 
 /** The variables read, in the order `.env.example` lists them. */
@@ -71,6 +100,8 @@ export interface Config {
   pruneIntervalMs: number;
   /** On SIGTERM, how long requests in flight may take to finish before their connections are closed. */
   shutdownGraceMs: number;
+  /** Browser origins allowed to call the API from their pages (CORS); empty: none. */
+  corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -105,5 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxKeepMs: e.DEPCAT_OUTBOX_KEEP_MS,
     pruneIntervalMs: e.DEPCAT_PRUNE_INTERVAL_MS,
     shutdownGraceMs: e.DEPCAT_SHUTDOWN_GRACE_MS,
+    corsOrigins: e.DEPCAT_CORS_ORIGINS,
   };
 }
