@@ -8,11 +8,13 @@ import { createContainer, type Container, type ContainerOptions } from './contai
 import { registerAuthentication } from './http/authentication.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors.js';
+import { registerCors } from './http/cors.js';
 import { registerGracefulClose } from './http/graceful-close.js';
 import { requestIdOf } from './http/request-id.js';
 import { RequestLogController } from './http/request-logging.js';
 import { registerRequestObserver } from './http/request-observer.js';
 import { registerRequestGuards } from './http/request-guards.js';
+import { DOCS_CSP, registerSecurityHeaders } from './http/security-headers.js';
 import { documentImportBody } from './http/ndjson.js';
 import { accessRoutes } from './http/routes/access-routes.js';
 import { apiKeyRoutes } from './http/routes/api-key-routes.js';
@@ -89,6 +91,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 async function registerRoutes(app: FastifyInstance, container: Container): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Their onRequest hooks before the routes and the not-found handler, so every answer has them.
+  await registerSecurityHeaders(app);
+  await registerCors(app, container.config.corsOrigins);
   registerErrorHandler(app);
   const authentication = await registerAuthentication(app, {
     tokens: container.tokens,
@@ -119,12 +124,13 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
     transform: jsonSchemaTransform,
     transformObject: documentImportBody,
   });
-  // The API's description is no secret: the docs' own routes (the plugin's) are public.
+  // The API's description is no secret: the docs' own routes (the plugin's) are public,
+  // each with its own policy in place of the API's (security-headers.ts).
   await app.register(async (docs) => {
     docs.addHook('onRoute', (route) => {
       route.config = { ...route.config, access: 'public' };
     });
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
+    await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

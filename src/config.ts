@@ -6,6 +6,34 @@ import { READ_ACCESS, type ReadAccess } from './domain/policy.js';
 const MiB = 1024 * 1024;
 const HOUR_MS = 60 * 60_000;
 
+/** Why an entry of DEPCAT_CORS_ORIGINS is not an exact origin, or undefined when it is one. */
+function originProblem(entry: string): string | undefined {
+  // Reads may need no token, and the catalog often sits on an internal network: with `*`,
+  // any site an employee opens could read it through their browser. Name the front ends.
+  if (entry === '*') return '"*" is refused: list the exact origins of the front ends that call the API';
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return `${JSON.stringify(entry)} is not an origin such as https://ui.example.com`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${JSON.stringify(entry)} must start with https:// or http://`;
+  // Browsers send the origin serialized (lower-case host, no default port, no path): a
+  // different spelling would never match.
+  if (url.origin !== entry) return `${JSON.stringify(entry)} is not written as an origin (scheme://host[:port], no path); did you mean ${url.origin}?`;
+  return undefined;
+}
+
+/** Comma-separated exact origins; empty or unset: none (CORS off). */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const entries = [...new Set(value.split(',').map((entry) => entry.trim()).filter(Boolean))];
+    for (const problem of entries.map(originProblem)) if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    return entries;
+  });
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -43,6 +71,7 @@ const envSchema = z.object({
     .refine((value) => value === undefined || /^[\x21-\x7e]+$/.test(value), { error: 'must be printable ASCII without spaces' }),
   DEPCAT_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   DEPCAT_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(20),
+  DEPCAT_CORS_ORIGINS: corsOrigins,
 });
 
 /** Whether HOST names this machine only: `localhost`, 127.0.0.0/8 or ::1. */
@@ -100,6 +129,8 @@ export interface Config {
   tokenTtlDays: number;
   /** Failed authentications a client address may make per minute before it gets 429s. */
   authFailureLimit: number;
+  /** Browser origins allowed to call the API from their pages (CORS); empty: none. */
+  corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {}
@@ -143,5 +174,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.DEPCAT_ADMIN_TOKEN,
     tokenTtlDays: e.DEPCAT_TOKEN_TTL_DAYS,
     authFailureLimit: e.DEPCAT_AUTH_FAILURE_LIMIT,
+    corsOrigins: e.DEPCAT_CORS_ORIGINS,
   };
 }

@@ -1,6 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLError } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
@@ -8,6 +7,7 @@ import type { Container } from '../container.js';
 import { createContext, type GraphQLContext } from './context.js';
 import { maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
+import { explorerCsp, renderExplorer } from './explorer-page.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { useOperationChecks } from './operation-checks.js';
 import { useOperationLimits } from './operation-limits.js';
@@ -35,13 +35,6 @@ const armor: GraphQLArmorConfig = {
   blockFieldSuggestion: { enabled: false },
 };
 
-/**
- * The explorer page inlines GraphiQL's bundle (about 9 MB) rather than loading it from a
- * CDN, so it works offline and behind firewalls; it is rendered once.
- */
-let graphiqlPage: string | undefined;
-const renderExplorer: typeof renderGraphiQL = (options) => (graphiqlPage ??= renderGraphiQL(options));
-
 type ServerContext = { req: FastifyRequest; reply: FastifyReply };
 
 /** GraphQL at /graphql (and GraphiQL for browsers), over the same services as REST. */
@@ -54,6 +47,9 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
     graphiql: { title: 'depcat GraphQL explorer', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: renderExplorer,
     landingPage: false,
+    // CORS is @fastify/cors's, for every route alike (http/cors.ts): yoga's own would answer
+    // any origin, with credentials.
+    cors: false,
     maskedErrors: { maskError },
     logging: {
       debug: (...args) => app.log.debug({ args }, 'graphql'),
@@ -70,9 +66,10 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.
+  // No OPTIONS: preflights are @fastify/cors's.
   app.route({
     url: yoga.graphqlEndpoint,
-    method: ['GET', 'POST', 'OPTIONS'],
+    method: ['GET', 'POST'],
     // Each operation is judged by the rules of what it asks: queries by the read rule
     // (useReadAccess), mutations by their services' rules.
     config: { access: 'service' },
@@ -82,6 +79,9 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
       response.headers.forEach((value, key) => {
         reply.header(key, value);
       });
+      // The explorer page, not an operation's result: its policy in place of the API's.
+      const csp = explorerCsp();
+      if (csp && response.headers.get('content-type')?.startsWith('text/html')) reply.header('content-security-policy', csp);
       reply.status(response.status);
       reply.send(response.body);
       return reply;
