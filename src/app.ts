@@ -24,6 +24,7 @@ import { metricsRoutes } from './http/routes/metrics-routes.js';
 import { notificationRoutes } from './http/routes/notification-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
 import { usageRoutes } from './http/routes/usage-routes.js';
+import { webhookSecretRoutes } from './http/routes/webhook-secret-routes.js';
 import { createLogger } from './logger.js';
 
 export interface BuiltApp {
@@ -123,5 +124,6 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
   await app.register(usageRoutes(container));
   await app.register(accessRoutes(container));
   await app.register(apiKeyRoutes(container));
+  await app.register(webhookSecretRoutes(container));
   await app.register(findingsRoutes(container));
 }

@@ -22,6 +22,8 @@ import { Pruner } from './services/pruner.js';
 import { ReadBuffer } from './services/read-buffer.js';
 import { UndeclaredReads } from './services/undeclared-reads.js';
 import { UsageService } from './services/usage-service.js';
+import { WebhookAddresses } from './services/webhook-addresses.js';
+import { WebhookSecretService } from './services/webhook-secret-service.js';
 
 /** How often the graph catches up with the change log in the background. */
 const GRAPH_FOLLOW_MS = 1000;
@@ -50,6 +52,10 @@ export interface Container {
   outboxWorker: OutboxWorker;
   usage: UsageService;
   apiKeys: ApiKeyService;
+  /** Where webhooks may go: checked at registration and at every delivery. */
+  webhookAddresses: WebhookAddresses;
+  /** Consumers' webhook signing secrets. */
+  webhookSecrets: WebhookSecretService;
   access: AccessService;
   /** Reads recorded by access checks, waiting to be written. */
   reads: ReadBuffer;
@@ -92,11 +98,14 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows), log);
   const undeclared = new UndeclaredReads(uow, reads);
   const lineage = new LineageService(graph, uow, undeclared, metrics);
-  const assets = new AssetService(uow, lineage, graph);
+  const webhookAddresses = new WebhookAddresses(config.webhookAllow);
+  const webhookSecrets = new WebhookSecretService(uow);
+  const assets = new AssetService(uow, lineage, graph, webhookAddresses);
   const health = new HealthService(uow, graph);
   const outboxWorker = new OutboxWorker(
     uow.autocommit.outbox,
     { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },
+    { addresses: webhookAddresses, secrets: webhookSecrets },
     log,
     metrics,
   );
@@ -159,6 +168,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
     outboxWorker,
     usage,
     apiKeys,
+    webhookAddresses,
+    webhookSecrets,
     access,
     reads,
     metrics,

@@ -110,7 +110,7 @@ describe('the outbox across a restart', () => {
   it('delivers after the service restarts between attempts', async () => {
     const receiver = await startReceiver(flakyThenOk);
     const db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_WEBHOOK_BACKOFF_MS: '400' });
+    const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_WEBHOOK_BACKOFF_MS: '400', DEPCAT_WEBHOOK_ALLOW: '127.0.0.1' });
     try {
       const first = await buildApp(config);
       await first.app.ready();
@@ -161,13 +161,11 @@ describe('the outbox across a restart', () => {
     try {
       // Replace the app's worker by one with millisecond waits and a short timeout.
       await t.container.outboxWorker.stop();
-      const worker = new OutboxWorker(new OutboxRepository(t.container.db, t.container.db), {
-        backoffMs: 1,
-        maxBackoffMs: 4,
-        maxAttempts: 10,
-        requestTimeoutMs: 100,
-        idleMs: 20,
-      });
+      const worker = new OutboxWorker(
+        new OutboxRepository(t.container.db, t.container.db),
+        { backoffMs: 1, maxBackoffMs: 4, maxAttempts: 10, requestTimeoutMs: 100, idleMs: 20 },
+        { addresses: t.container.webhookAddresses, secrets: t.container.webhookSecrets },
+      );
       await register(t, [{ ref: 'feature:x' }, { ref: 'consumer:y', dependsOn: ['feature:x'], sla: { notify: `${receiver.url}/slow` } }]);
       await t.http.post('/v1/assets/feature/x/deprecate').send({ reason: 'r' }).expect(200);
       worker.start();

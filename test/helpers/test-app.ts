@@ -16,6 +16,7 @@ export interface TestApp {
 /**
  * The real app on a fresh PostgreSQL database, through supertest; `onQuery` sees every SQL
  * statement, `findingsReads` replaces the usage table as the findings' source of undeclared reads.
+ * Webhooks may reach 127.0.0.1, where the tests' receivers listen, unless `env` says otherwise.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -26,7 +27,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   if (options.timeZone) await adminQuery(`ALTER DATABASE ${db.name} SET timezone TO '${options.timeZone}'`);
-  const config: Config = loadConfig({ ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
+  const config: Config = loadConfig({ DEPCAT_WEBHOOK_ALLOW: '127.0.0.1', ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
   const { timeZone: _zone, ...build } = options;
   const { app, container } = await buildApp(config, build);
   await app.ready();
