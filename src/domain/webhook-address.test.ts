@@ -51,7 +51,7 @@ describe('classifyAddress', () => {
     ['2002:7f00:1::1', 'loopback', '127.0.0.1'],
     ['2002:c0a8:101::', 'private', '192.168.1.1'],
   ])('%s carries %s %s and is refused', (address, range, embedded) => {
-    expect(classifyAddress(address)).toEqual({ address: expect.any(String), range, embedded, global: false });
+    expect(classifyAddress(address)).toMatchObject({ range, embedded, global: false });
   });
 
   it.each(['64:ff9b:1::a00:1', '2001:0:4136:e378::1', '::127.0.0.1', '::7f00:1', '100::1'])(

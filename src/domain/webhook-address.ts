@@ -25,23 +25,23 @@ export interface AddressClass {
 const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254']);
 
 const RANGE_WORDS: Record<string, string> = {
-  loopback: 'loopback',
-  private: 'private (RFC 1918)',
-  uniqueLocal: 'unique-local',
-  linkLocal: 'link-local',
-  carrierGradeNat: 'carrier-grade NAT',
-  multicast: 'multicast',
-  unspecified: 'unspecified',
-  broadcast: 'broadcast',
-  reserved: 'reserved',
+  loopback: 'a loopback',
+  private: 'a private (RFC 1918)',
+  uniqueLocal: 'a unique-local',
+  linkLocal: 'a link-local',
+  carrierGradeNat: 'a carrier-grade NAT',
+  multicast: 'a multicast',
+  unspecified: 'an unspecified',
+  broadcast: 'a broadcast',
+  reserved: 'a reserved',
 };
 
-/** The range in words, for messages: "a loopback address". */
+/** The address and its range in words, for messages: "127.0.0.1, a loopback address". */
 export function describeClass(c: AddressClass): string {
-  const words = RANGE_WORDS[c.range] ?? `reserved (${c.range})`;
+  const words = RANGE_WORDS[c.range] ?? `a reserved (${c.range})`;
   const metadata = METADATA.has(c.address) ? ' (a cloud metadata service)' : '';
   const inside = c.embedded ? ` (it carries ${c.embedded})` : '';
-  return `${c.address}, a ${words} address${metadata}${inside}`;
+  return `${c.address}, ${words} address${metadata}${inside}`;
 }
 
 const NAT64_WELL_KNOWN: [ipaddr.IPv6, number] = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
