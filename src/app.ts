@@ -28,6 +28,7 @@ import { notificationRoutes } from './http/routes/notification-routes.js';
 import { graphqlRoutes } from './graphql/graphql-routes.js';
 import { tokenRoutes } from './http/routes/token-routes.js';
 import { usageRoutes } from './http/routes/usage-routes.js';
+import { webhookSecretRoutes } from './http/routes/webhook-secret-routes.js';
 import { createLogger } from './logger.js';
 
 export interface BuiltApp {
@@ -145,6 +146,7 @@ async function registerRoutes(app: FastifyInstance, container: Container): Promi
   await app.register(accessRoutes(container));
   await app.register(apiKeyRoutes(container));
   await app.register(tokenRoutes(container));
+  await app.register(webhookSecretRoutes(container));
   await app.register(findingsRoutes(container));
   authentication.verifyDeclarations();
 }

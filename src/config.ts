@@ -2,6 +2,7 @@ import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { ACCESS_POLICIES } from './domain/model.js';
 import { READ_ACCESS, type ReadAccess } from './domain/policy.js';
+import { parseAllowList, type AllowList } from './domain/webhook-address.js';
 
 const MiB = 1024 * 1024;
 const HOUR_MS = 60 * 60_000;
@@ -55,6 +56,18 @@ const envSchema = z.object({
   DEPCAT_IMPORT_IDLE_MS: z.coerce.number().int().positive().default(10_000),
   DEPCAT_IMPORT_MAX_MS: z.coerce.number().int().positive().default(60 * 60_000),
   DEPCAT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  DEPCAT_WEBHOOK_ALLOW: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parseAllowList(text);
+      if ('list' in parsed) return parsed.list;
+      ctx.addIssue({
+        code: 'custom',
+        message: `${parsed.invalid.join(', ')}: not a host name, an IP address or a CIDR (e.g. hooks.internal, 127.0.0.1, 10.0.0.0/8)`,
+      });
+      return z.NEVER;
+    }),
   DEPCAT_CHANGE_LOG_KEEP_MS: z.coerce.number().int().nonnegative().default(24 * HOUR_MS),
   // At least one: the newest entry is what tells a writer its index is behind.
   DEPCAT_CHANGE_LOG_KEEP_COUNT: z.coerce.number().int().min(1).default(10_000),
@@ -110,6 +123,8 @@ export interface Config {
   importMaxMs: number;
   /** A webhook receiver that has not answered within this long counts as a failed attempt. */
   webhookTimeoutMs: number;
+  /** Hosts and networks webhooks may reach although they are not global addresses (loopback, private, …). */
+  webhookAllow: AllowList;
   /** Change-log entries younger than this are never pruned. */
   changeLogKeepMs: number;
   /** The newest change-log entries are never pruned, however old. */
@@ -164,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importIdleMs: e.DEPCAT_IMPORT_IDLE_MS,
     importMaxMs: e.DEPCAT_IMPORT_MAX_MS,
     webhookTimeoutMs: e.DEPCAT_WEBHOOK_TIMEOUT_MS,
+    webhookAllow: e.DEPCAT_WEBHOOK_ALLOW,
     changeLogKeepMs: e.DEPCAT_CHANGE_LOG_KEEP_MS,
     changeLogKeepCount: e.DEPCAT_CHANGE_LOG_KEEP_COUNT,
     outboxKeepMs: e.DEPCAT_OUTBOX_KEEP_MS,

@@ -23,6 +23,8 @@ import { ReadBuffer } from './services/read-buffer.js';
 import { UndeclaredReads } from './services/undeclared-reads.js';
 import { TokenService, type Bootstrap } from './services/token-service.js';
 import { UsageService } from './services/usage-service.js';
+import { WebhookAddresses } from './services/webhook-addresses.js';
+import { WebhookSecretService } from './services/webhook-secret-service.js';
 
 /** How often the graph catches up with the change log in the background. */
 const GRAPH_FOLLOW_MS = 1000;
@@ -55,6 +57,10 @@ export interface Container {
   tokens: TokenService;
   /** What this start did about an admin token: the server prints a created one, once. */
   bootstrap: Bootstrap;
+  /** Where webhooks may go: checked at registration and at every delivery. */
+  webhookAddresses: WebhookAddresses;
+  /** Consumers' webhook signing secrets. */
+  webhookSecrets: WebhookSecretService;
   access: AccessService;
   /** Reads recorded by access checks, waiting to be written. */
   reads: ReadBuffer;
@@ -106,13 +112,16 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const reads = new ReadBuffer((rows) => uow.autocommit.usage.add(rows), log);
   const undeclared = new UndeclaredReads(uow, reads);
   const lineage = new LineageService(graph, uow, undeclared, metrics);
+  const webhookAddresses = new WebhookAddresses(config.webhookAllow);
+  const webhookSecrets = new WebhookSecretService(uow);
   const outboxWorker = new OutboxWorker(
     uow.autocommit.outbox,
     { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },
+    { addresses: webhookAddresses, secrets: webhookSecrets },
     log,
     metrics,
   );
-  const assets = new AssetService(uow, lineage, graph, policy, outboxWorker);
+  const assets = new AssetService(uow, lineage, graph, policy, outboxWorker, webhookAddresses);
   const health = new HealthService(uow, graph);
   const deprecations = new DeprecationService(lineage, assets, outboxWorker, policy);
   const history = new HistoryService(uow);
@@ -174,6 +183,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
     policy,
     tokens,
     bootstrap,
+    webhookAddresses,
+    webhookSecrets,
     access,
     reads,
     metrics,

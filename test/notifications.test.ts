@@ -161,13 +161,11 @@ describe('the outbox across a restart', () => {
     try {
       // Replace the app's worker by one with millisecond waits and a short timeout.
       await t.container.outboxWorker.stop();
-      const worker = new OutboxWorker(new OutboxRepository(t.container.db, t.container.db), {
-        backoffMs: 1,
-        maxBackoffMs: 4,
-        maxAttempts: 10,
-        requestTimeoutMs: 100,
-        idleMs: 20,
-      });
+      const worker = new OutboxWorker(
+        new OutboxRepository(t.container.db, t.container.db),
+        { backoffMs: 1, maxBackoffMs: 4, maxAttempts: 10, requestTimeoutMs: 100, idleMs: 20 },
+        { addresses: t.container.webhookAddresses, secrets: t.container.webhookSecrets },
+      );
       await register(t, [{ ref: 'feature:x' }, { ref: 'consumer:y', dependsOn: ['feature:x'], sla: { notify: `${receiver.url}/slow` } }]);
       await t.http.post('/v1/assets/feature/x/deprecate').send({ reason: 'r' }).expect(200);
       worker.start();

@@ -84,11 +84,11 @@ describe('a delivery timeout survives garbage collection', () => {
     const t = await startTestApp();
     try {
       await t.container.outboxWorker.stop();
-      const worker = new OutboxWorker(new OutboxRepository(t.container.db, t.container.db), {
-        backoffMs: 60_000,
-        requestTimeoutMs: 200,
-        idleMs: 20,
-      });
+      const worker = new OutboxWorker(
+        new OutboxRepository(t.container.db, t.container.db),
+        { backoffMs: 60_000, requestTimeoutMs: 200, idleMs: 20 },
+        { addresses: t.container.webhookAddresses, secrets: t.container.webhookSecrets },
+      );
       await register(t, [{ ref: 'feature:gc_x' }, { ref: 'consumer:gc_y', dependsOn: ['feature:gc_x'], sla: { notify: `${receiver.url}/gc` } }]);
       await t.http.post('/v1/assets/feature/gc_x/deprecate').send({ reason: 'r' }).expect(200);
       worker.start();

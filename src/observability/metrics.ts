@@ -9,7 +9,7 @@ export type ClosureKind = 'upstream' | 'downstream' | 'consumers' | 'impact';
 export type LockOutcome = 'acquired' | 'timed_out' | 'failed';
 
 /** Why a webhook delivery attempt failed. */
-export type DeliveryFailure = 'timeout' | 'http_status' | 'network';
+export type DeliveryFailure = 'timeout' | 'http_status' | 'network' | 'refused_address' | 'consumer_gone';
 
 /** What the lineage service records about each closure. */
 export interface ClosureMetrics {
@@ -109,7 +109,9 @@ export class Metrics implements ClosureMetrics, LockMetrics, DeliveryMetrics, Re
 
   private readonly deliveryFailures = new Counter({
     name: 'depcat_outbox_delivery_failures_total',
-    help: 'Failed webhook delivery attempts, by reason (timeout, http_status, network) and whether it was the last one (given_up).',
+    help:
+      'Failed webhook delivery attempts, by reason (timeout, http_status, network, refused_address, consumer_gone) ' +
+      'and whether it was the last one (given_up).',
     labelNames: ['reason', 'given_up'] as const,
     registers: [this.registry],
   });

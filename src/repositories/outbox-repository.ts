@@ -34,6 +34,8 @@ export interface NotificationRecord {
 /** A row a worker has leased for one delivery attempt. */
 export interface ClaimedDelivery {
   id: number;
+  /** The consumer's ref, whose secret signs the delivery. */
+  consumer: string;
   url: string;
   payload: Record<string, unknown>;
   attempts: number;
@@ -123,7 +125,7 @@ export class OutboxRepository {
    * once the lease runs out.
    */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.db.query<{ id: string; url: string; payload: Record<string, unknown>; attempts: number }>(
+    const rows = await this.db.query<{ id: string; consumer: string; url: string; payload: Record<string, unknown>; attempts: number }>(
       `UPDATE notification_outbox o
           SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
         WHERE o.id IN (SELECT id FROM notification_outbox
@@ -131,10 +133,10 @@ export class OutboxRepository {
                         ORDER BY next_attempt_at, id
                         LIMIT $1
                         FOR UPDATE SKIP LOCKED)
-        RETURNING o.id::text AS id, o.url, o.payload, o.attempts`,
+        RETURNING o.id::text AS id, o.consumer, o.url, o.payload, o.attempts`,
       [limit, leaseMs],
     );
-    return rows.map((row) => ({ id: Number(row.id), url: row.url, payload: row.payload, attempts: row.attempts }));
+    return rows.map((row) => ({ id: Number(row.id), consumer: row.consumer, url: row.url, payload: row.payload, attempts: row.attempts }));
   }
 
   async markDelivered(id: number): Promise<void> {

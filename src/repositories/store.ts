@@ -10,6 +10,7 @@ import { OutboxRepository } from './outbox-repository.js';
 import type { Pool, Scope } from './scope.js';
 import { TokenRepository } from './token-repository.js';
 import { UsageRepository } from './usage-repository.js';
+import { WebhookSecretRepository } from './webhook-secret-repository.js';
 
 /** The repositories, with their SQL on one scope (the pool, or one transaction). */
 export class Store {
@@ -20,6 +21,7 @@ export class Store {
   readonly usage: UsageRepository;
   readonly tokens: TokenRepository;
   readonly findings: FindingsRepository;
+  readonly webhookSecrets: WebhookSecretRepository;
 
   constructor(db: Scope, pool: Pool) {
     this.assets = new AssetRepository(db, pool);
@@ -29,6 +31,7 @@ export class Store {
     this.usage = new UsageRepository(db);
     this.tokens = new TokenRepository(db);
     this.findings = new FindingsRepository(db, pool);
+    this.webhookSecrets = new WebhookSecretRepository(db);
   }
 }
 
@@ -42,6 +45,7 @@ interface Writes {
   usage: 'add';
   tokens: 'create' | 'revoke' | 'lockBootstrap';
   findings: never;
+  webhookSecrets: 'createIfMissing' | 'rotate';
 }
 
 /** The methods that always run on the pool (Prisma's, and snapshots): a transaction leaves them out. */
@@ -53,6 +57,7 @@ interface PoolOnly {
   usage: never;
   tokens: never;
   findings: 'streamAnnotations';
+  webhookSecrets: never;
 }
 
 /** The pool's repositories with only their reading methods. */

@@ -1,6 +1,10 @@
 import { setMaxListeners } from 'node:events';
+import { Agent, fetch } from 'undici';
+import { signatureHeader, webhookTimestamp } from '../domain/webhook-signature.js';
 import { unrecorded, type DeliveryFailure, type DeliveryMetrics } from '../observability/metrics.js';
 import type { ClaimedDelivery, OutboxRepository } from '../repositories/outbox-repository.js';
+import { refusedAddressIn, type WebhookAddresses } from './webhook-addresses.js';
+import type { SigningSecrets } from './webhook-secret-service.js';
 
 export interface OutboxWorkerOptions {
   /** Delay before the first retry; each further retry waits twice as long. */
@@ -15,6 +19,18 @@ export interface OutboxWorkerOptions {
   batchSize?: number;
   /** Longest sleep when nothing is due: how soon rows queued by other processes are seen. */
   idleMs?: number;
+}
+
+/** Where a delivery may connect, and what it is signed with. */
+export interface DeliveryGuards {
+  addresses: Pick<WebhookAddresses, 'literalRefusal' | 'lookup'>;
+  secrets: SigningSecrets;
+}
+
+/** How one attempt ended, when it did not deliver. */
+interface Failed {
+  failure: string;
+  reason: DeliveryFailure;
 }
 
 export interface WorkerLog {
@@ -43,7 +59,8 @@ const describeError = (error: unknown, timeoutMs: number): string => {
  * records the outcome in the row. Everything it knows is in the table, so a restart
  * picks up where the last process stopped. Requests run outside any transaction and
  * with a timeout, so a slow receiver holds up neither requests nor other deliveries
- * for long.
+ * for long. Each is signed (Standard Webhooks) and connects only to addresses checked
+ * by `guards.addresses`; redirects are not followed.
  */
 export class OutboxWorker {
   private readonly maxBackoffMs: number;
@@ -55,10 +72,13 @@ export class OutboxWorker {
   private stopping = new AbortController();
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  /** The connections of deliveries, made through the address check's lookup; open between start() and stop(). */
+  private agent: Agent | null = null;
 
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly options: OutboxWorkerOptions,
+    private readonly guards: DeliveryGuards,
     private readonly log: WorkerLog = silent,
     private readonly metrics: DeliveryMetrics = unrecorded,
   ) {
@@ -72,6 +92,7 @@ export class OutboxWorker {
   start(): void {
     if (this.running) return;
     this.stopping = new AbortController();
+    this.agent = new Agent({ connect: { lookup: this.guards.addresses.lookup } });
     this.running = this.loop();
   }
 
@@ -88,6 +109,9 @@ export class OutboxWorker {
     this.wakeUp?.();
     await this.running;
     this.running = null;
+    // Nothing is in flight any more: close the kept-alive connections.
+    await this.agent?.destroy();
+    this.agent = null;
   }
 
   /**
@@ -153,9 +177,30 @@ export class OutboxWorker {
   }
 
   private async deliver(row: ClaimedDelivery): Promise<void> {
+    const refused = this.guards.addresses.literalRefusal(row.url);
+    const secrets = refused ? null : await this.guards.secrets.signingSecrets(row.consumer);
+    const outcome: Failed | 'delivered' | 'released' = refused
+      ? { failure: `refused: ${refused}`, reason: 'refused_address' }
+      : !secrets
+        ? { failure: `${row.consumer} no longer exists: no secret to sign with`, reason: 'consumer_gone' }
+        : await this.attempt(row, secrets);
+    if (outcome === 'delivered') {
+      // Counted once stored, so a scrape never sees a delivery its backlog still holds.
+      this.metrics.delivered();
+      return;
+    }
+    if (outcome === 'released') return;
+    const attempts = row.attempts + 1;
+    this.log.warn({ delivery: row.id, url: row.url, attempts, failure: outcome.failure }, 'notification delivery failed');
+    await this.outbox.markFailed(row.id, outcome.failure, retryDelay(attempts, this.options.backoffMs, this.maxBackoffMs), this.maxAttempts);
+    this.metrics.deliveryFailed(outcome.reason, attempts >= this.maxAttempts);
+  }
+
+  /** One POST, signed with `secrets`: delivered (and stored so), handed back on a stop, or how it failed. */
+  private async attempt(row: ClaimedDelivery, secrets: string[]): Promise<Failed | 'delivered' | 'released'> {
     const body = JSON.stringify({ id: row.id, ...row.payload });
-    let failure: string;
-    let reason: DeliveryFailure;
+    const id = String(row.id);
+    const at = new Date();
     // Node 20's AbortSignal.any([AbortSignal.timeout(…), …]) never fires once a garbage
     // collection has run, so a hanging receiver held its request forever: the timeout is
     // a timer of our own, cleared when the request ends.
@@ -174,36 +219,35 @@ export class OutboxWorker {
           'content-type': 'application/json',
           'user-agent': 'depcat-webhook/1',
           'x-depcat-event': String(row.payload.event),
-          // Receivers de-duplicate on this: delivery is at least once.
-          'x-depcat-delivery': String(row.id),
+          // Receivers de-duplicate on this (or on webhook-id, the same): delivery is at least once.
+          'x-depcat-delivery': id,
+          'webhook-id': id,
+          'webhook-timestamp': webhookTimestamp(at),
+          'webhook-signature': signatureHeader(secrets, id, at, body),
         },
         body,
         redirect: 'manual',
         signal: controller.signal,
+        // Connects through the address check's lookup: only to addresses it has checked.
+        dispatcher: this.agent!,
       });
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
         await this.outbox.markDelivered(row.id);
-        // Counted once stored, so a scrape never sees a delivery its backlog still holds.
-        this.metrics.delivered();
-        return;
+        return 'delivered';
       }
-      failure = `HTTP ${response.status}`;
-      reason = 'http_status';
+      return { failure: `HTTP ${response.status}`, reason: 'http_status' };
     } catch (error) {
       if (stopping.aborted) {
         await this.outbox.release(row.id).catch(() => {});
-        return;
+        return 'released';
       }
-      failure = describeError(error, this.requestTimeoutMs);
-      reason = timedOut(error) ? 'timeout' : 'network';
+      const refused = refusedAddressIn(error);
+      if (refused) return { failure: `refused: ${refused.message}`, reason: 'refused_address' };
+      return { failure: describeError(error, this.requestTimeoutMs), reason: timedOut(error) ? 'timeout' : 'network' };
     } finally {
       clearTimeout(timer);
       stopping.removeEventListener('abort', onStop);
     }
-    const attempts = row.attempts + 1;
-    this.log.warn({ delivery: row.id, url: row.url, attempts, failure }, 'notification delivery failed');
-    await this.outbox.markFailed(row.id, failure, retryDelay(attempts, this.options.backoffMs, this.maxBackoffMs), this.maxAttempts);
-    this.metrics.deliveryFailed(reason, attempts >= this.maxAttempts);
   }
 }

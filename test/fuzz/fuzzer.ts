@@ -162,10 +162,18 @@ export class Fuzzer {
     return { request, response, verdict: verdicts[0] };
   }
 
-  /** A refused request must leave the store as it was (reads the buffer records later are others'). */
+  /**
+   * A refused request must leave the store as it was. Others' changes meanwhile: reads the
+   * buffer records later, and a consumer's first webhook secret, which the outbox worker
+   * makes in the background at its first delivery (a request only ever rotates one, and a
+   * rotation is never refused after writing).
+   */
   private storedOnRefusal(request: FuzzRequest, response: FuzzResponse, changes: StoredChange[]): Verdict | null {
     if (changes.length === 0 || !isRefusal(request, response)) return null;
-    const unexplained = changes.filter((c) => !(c.table === 'usage_reads' && this.readers.has(String(c.row?.identity))));
+    const background = (c: StoredChange) =>
+      (c.table === 'usage_reads' && this.readers.has(String(c.row?.identity))) ||
+      (c.table === 'webhook_secrets' && c.op === 'INSERT' && c.row?.previous_secret === null);
+    const unexplained = changes.filter((c) => !background(c));
     if (unexplained.length === 0) return null;
     const shown = unexplained.slice(0, 3).map((c) => `${c.op} ${c.table} ${cut(JSON.stringify(c.row), 200)}`);
     return {

@@ -10,7 +10,11 @@ export const TEST_ADMIN_TOKEN = 'dct_test-admin-token-0123456789abcdefghijklmnop
 export const ADMIN_AUTH = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** The environment a test app gets unless a test says otherwise. */
-export const TEST_ENV: Record<string, string> = { DEPCAT_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+export const TEST_ENV: Record<string, string> = {
+  DEPCAT_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  // Tests' webhook receivers listen on the loopback interface.
+  DEPCAT_WEBHOOK_ALLOW: '127.0.0.1',
+};
 
 export interface TestApp {
   app: FastifyInstance;
@@ -26,6 +30,7 @@ export interface TestApp {
 /**
  * The real app on a fresh PostgreSQL database, through supertest; `onQuery` sees every SQL
  * statement, `findingsReads` replaces the usage table as the findings' source of undeclared reads.
+ * Webhooks may reach 127.0.0.1, where the tests' receivers listen, unless `env` says otherwise.
  */
 export async function startTestApp(
   env: Record<string, string> = {},

@@ -6,12 +6,17 @@ import type { AddressInfo } from 'node:net';
 export interface Received {
   path: string;
   body: Record<string, unknown>;
+  /** The body as sent: what a signature covers. */
+  raw: string;
   headers: IncomingMessage['headers'];
   at: number;
 }
 
-/** A webhook receiver on 127.0.0.1; `respond` decides each answer (status, or null to hang). */
-export async function startReceiver(respond: (path: string, count: number) => number | null) {
+/** An answer: a status, a status with headers (a redirect's `location`), or null to hang. */
+export type Answer = number | { status: number; headers: Record<string, string> } | null;
+
+/** A webhook receiver on 127.0.0.1; `respond` decides each answer. */
+export async function startReceiver(respond: (path: string, count: number, request: Received) => Answer) {
   const received: Received[] = [];
   const counts = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -21,9 +26,11 @@ export async function startReceiver(respond: (path: string, count: number) => nu
       const path = req.url ?? '/';
       const count = (counts.get(path) ?? 0) + 1;
       counts.set(path, count);
-      received.push({ path, body: JSON.parse(data), headers: req.headers, at: Date.now() });
-      const status = respond(path, count);
-      if (status !== null) res.writeHead(status).end();
+      const request: Received = { path, body: JSON.parse(data), raw: data, headers: req.headers, at: Date.now() };
+      received.push(request);
+      const answer = respond(path, count, request);
+      if (typeof answer === 'number') res.writeHead(answer).end();
+      else if (answer) res.writeHead(answer.status, answer.headers).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

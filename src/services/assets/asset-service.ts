@@ -12,6 +12,7 @@ import type { LineageService } from '../lineage-service.js';
 import { AssetDeletion, type DeleteOptions } from './asset-deletion.js';
 import { AssetReads } from './asset-reads.js';
 import { AssetWrites, type ImportResult, type WriteOptions } from './asset-writes.js';
+import type { NotifyUrlGuard } from './notify-urls.js';
 import type { WriteItem } from './write-item.js';
 import type { WriteResult, WriteStatus } from './write-plan.js';
 
@@ -20,6 +21,7 @@ import type { WriteResult, WriteStatus } from './write-plan.js';
 //   write-item.ts         a write item, its dependencies parsed once where it is built
 //   write-rules.ts        every rule a write must pass, pure (tests beside it)
 //   write-plan.ts         a write run, and a chunk planned from what it read
+//   notify-urls.ts        the sla.notify address check, made before a write's transaction
 //   asset-writes.ts       the write transaction and the import pipeline: the writer and the index
 //   asset-deletion.ts     deletion, its precondition and its notices
 export { writeItem, type WriteItem } from './write-item.js';
@@ -34,10 +36,17 @@ export class AssetService {
   private readonly writes: AssetWrites;
   private readonly deletion: AssetDeletion;
 
-  /** `delivery` is told of the notices a forced deletion queues. */
-  constructor(uow: UnitOfWork, lineage: LineageService, graph: GraphSync, policy: Policy, delivery: OutboxDelivery) {
+  /** `delivery` is told of the notices a forced deletion queues; `notifyUrls` judges webhook addresses. */
+  constructor(
+    uow: UnitOfWork,
+    lineage: LineageService,
+    graph: GraphSync,
+    policy: Policy,
+    delivery: OutboxDelivery,
+    notifyUrls: NotifyUrlGuard,
+  ) {
     this.reads = new AssetReads(uow, lineage);
-    this.writes = new AssetWrites(uow, graph, policy);
+    this.writes = new AssetWrites(uow, graph, policy, notifyUrls);
     this.deletion = new AssetDeletion(lineage, policy, delivery);
   }
 

@@ -11,6 +11,7 @@ import type { EdgeWrite, ResolvedRef } from '../../repositories/asset-repository
 import type { AssetWriter } from '../../repositories/asset-writer.js';
 import type { NodeState } from '../../graph/node-state.js';
 import type { UnitOfWork } from '../../repositories/store.js';
+import { NotifyUrlCheck, type NotifyUrlGuard } from './notify-urls.js';
 import { writeItem, type WriteItem } from './write-item.js';
 import { chunkReads, planChunk, writtenAsset, WriteRun, type ChunkRead, type Plan, type PlannedChunk, type WriteResult, type WriteStatus } from './write-plan.js';
 import { checkDeferred, deprecatedDependencyRules, shapeIssues } from './write-rules.js';
@@ -48,12 +49,23 @@ export class AssetWrites {
     private readonly uow: UnitOfWork,
     private readonly graph: GraphSync,
     private readonly policy: Policy,
+    private readonly notifyUrls: NotifyUrlGuard,
   ) {}
+
+  /**
+   * Problems visible before the transaction: the shape rules, and webhook URLs that point
+   * inside (DNS is asked here, so no lock waits for it).
+   */
+  private async preflightIssues(items: WriteItem[], check = new NotifyUrlCheck(this.notifyUrls)): Promise<FieldIssue[]> {
+    const issues = shapeIssues(items);
+    issues.push(...(await check.issues(items)));
+    return issues;
+  }
 
   /** Creates or replaces one asset: the asset as stored, and what the write did. */
   async put(ref: Ref, body: AssetBody, options: WriteOptions): Promise<{ asset: Asset; result: WriteResult }> {
     const items = [writeItem(ref, body)];
-    const issues = shapeIssues(items);
+    const issues = await this.preflightIssues(items);
     const { results, plans, at } = await this.writeRun(options.caller, false, (writer, run) =>
       this.writeChunk(writer, run, items, issues, options.ifMatch),
     );
@@ -62,7 +74,7 @@ export class AssetWrites {
 
   /** Writes many assets atomically; dependencies may name assets later in the same batch. */
   async batch(items: WriteItem[], caller: Caller): Promise<WriteResult[]> {
-    const issues = shapeIssues(items);
+    const issues = await this.preflightIssues(items);
     const { results } = await this.writeRun(caller, false, (writer, run) => this.writeChunk(writer, run, items, issues));
     return results;
   }
@@ -92,9 +104,11 @@ export class AssetWrites {
    * Writes a stream of chunks in one transaction, in order: all or nothing. The next chunk
    * is read and validated while the current one is stored. A dependency may name an asset
    * anywhere in the stream; one that is not stored yet is linked at the end, and one that
-   * never appears fails the import.
+   * never appears fails the import. Each chunk's webhook URLs are checked as it is read
+   * (each host once per import), ahead of its turn in the pipeline.
    */
-  async import(chunks: AsyncIterable<WriteItem[]>, caller: Caller): Promise<ImportResult> {
+  async import(source: AsyncIterable<WriteItem[]>, caller: Caller): Promise<ImportResult> {
+    const chunks = this.checkedChunks(source);
     const counts = { created: 0, updated: 0, unchanged: 0 };
     const warned: { ref: string; warnings: Warning[] }[] = [];
     let warningCount = 0;
@@ -124,17 +138,17 @@ export class AssetWrites {
         // the other unless it is the slower. A read only fetches assets stored before the
         // import (the index names them), so it need not wait for the chunks before it.
         let step = await iterator.next();
-        let loading = queued(step.done ? null : this.loadChunk(writer, run, step.value));
+        let loading = queued(step.done ? null : this.loadChunk(writer, run, step.value.items));
         let writing: Promise<Stored> | null = null;
         let written: Promise<Stored> | null = null;
         while (!step.done) {
-          const items = step.value;
+          const { items, issues } = step.value;
           const following = await iterator.next();
-          const nextLoading = queued(following.done ? null : this.loadChunk(writer, run, following.value));
+          const nextLoading = queued(following.done ? null : this.loadChunk(writer, run, following.value.items));
           // Chunk k-2's write was queued ahead of chunk k's read, so it is done by now.
           const [loaded, stored] = await Promise.all([loading!, written]);
           tally(stored);
-          const planned = planChunk(run, items, shapeIssues(items), loaded);
+          const planned = planChunk(run, items, issues, loaded);
           [written, writing] = [writing, queued(this.storeChunk(writer, run, planned))];
           [loading, step] = [nextLoading, following];
           lines += items.length;
@@ -148,6 +162,12 @@ export class AssetWrites {
       if (lines >= COLLECT_AFTER_ASSETS) collectGarbageSoon();
     }
     return { counts, warnings: { total: warningCount, items: warned } };
+  }
+
+  /** An import's chunks, each with the issues found before planning it. */
+  private async *checkedChunks(chunks: AsyncIterable<WriteItem[]>): AsyncGenerator<{ items: WriteItem[]; issues: FieldIssue[] }> {
+    const check = new NotifyUrlCheck(this.notifyUrls);
+    for await (const items of chunks) yield { items, issues: await this.preflightIssues(items, check) };
   }
 
   /** Sends the read of a chunk (see chunkReads), queued on the connection at once. */
