@@ -113,7 +113,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const undeclared = new UndeclaredReads(uow, reads);
   const lineage = new LineageService(graph, uow, undeclared, metrics);
   const webhookAddresses = new WebhookAddresses(config.webhookAllow);
-  const webhookSecrets = new WebhookSecretService(uow);
+  const webhookSecrets = new WebhookSecretService(uow, policy);
   const outboxWorker = new OutboxWorker(
     uow.autocommit.outbox,
     { backoffMs: config.webhookBackoffMs, requestTimeoutMs: config.webhookTimeoutMs },

@@ -44,7 +44,7 @@ describe.each(['postgres', 'embedded'] as const)('schema.prisma against the migr
   it('describes exactly the tables, columns, keys and indexes the migrations create', async () => {
     const models = parsePrismaSchema(schemaText);
     expect(models.map((m) => m.table).sort()).toEqual(
-      ['api_keys', 'asset_history', 'assets', 'dependencies', 'graph_changes', 'graph_log_horizon', 'notification_outbox', 'usage_reads', 'webhook_secrets'],
+      ['asset_history', 'assets', 'dependencies', 'graph_changes', 'graph_log_horizon', 'notification_outbox', 'tokens', 'usage_reads', 'webhook_secrets'],
     );
     expect(await differences(schemaText)).toEqual([]);
   });

@@ -1,5 +1,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { parseRef } from '../domain/model.js';
+import type { Policy } from '../domain/policy.js';
+import type { Caller } from '../domain/principal.js';
 import { newWebhookSecret } from '../domain/webhook-signature.js';
 import type { UnitOfWork } from '../repositories/store.js';
 
@@ -27,12 +29,17 @@ export interface SigningSecrets {
  * are never logged and never part of an asset.
  */
 export class WebhookSecretService implements SigningSecrets {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly policy: Policy,
+  ) {}
 
   /** Makes a new secret for the consumer (its first, or replacing the current one, which stays valid for a day). */
-  async rotate(consumer: string): Promise<RotatedSecret> {
-    const [found] = await this.uow.read.assets.resolve([{ kind: 'consumer', name: consumer }]);
+  /** The consumer's owner (a team token) or an admin rotates it. */
+  async rotate(caller: Caller, consumer: string): Promise<RotatedSecret> {
+    const found = await this.uow.read.assets.findByRef({ kind: 'consumer', name: consumer });
     if (!found) throw new NotFoundError(`consumer:${consumer} does not exist`);
+    this.policy.manageConsumer(caller.principal, found);
     const secret = newWebhookSecret();
     const row = await this.uow.autocommit.webhookSecrets.rotate(found.id, secret, PREVIOUS_SECRET_VALID_MS);
     return { consumer, secret, createdAt: row.createdAt, ...(row.previousValidUntil ? { previousValidUntil: row.previousValidUntil } : {}) };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { rotatedSecretSchema } from '../../contracts/webhooks.js';
 import { nameSchema } from '../../domain/model.js';
-import { errorResponseSchema } from '../schemas.js';
+import { callerOf } from '../authentication.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 
 const consumerPath = z.object({ name: nameSchema });
 
@@ -13,6 +14,7 @@ export const webhookSecretRoutes =
     app.post(
       '/v1/assets/consumer/:name/webhook-secret',
       {
+        config: { access: 'write' },
         schema: {
           tags: ['deprecation'],
           summary: 'Rotate a consumer\'s webhook signing secret; the new secret is shown once',
@@ -21,11 +23,12 @@ export const webhookSecretRoutes =
             '`webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`) with the consumer\'s secret. ' +
             'This makes a new secret, answers it once, and keeps the one it replaces valid for 24 hours: meanwhile ' +
             'each delivery carries a signature with either, so a receiver can switch without missing a notice. ' +
-            'A consumer that never rotated has a secret nobody has seen (made at its first delivery): call this to get one.',
+            'A consumer that never rotated has a secret nobody has seen (made at its first delivery): call this to get one. ' +
+            'The team that owns the consumer, or an admin, may rotate it.',
           params: consumerPath,
-          response: { 201: rotatedSecretSchema, 400: errorResponseSchema, 404: errorResponseSchema },
+          response: { 201: rotatedSecretSchema, 400: errorResponseSchema, 404: errorResponseSchema, ...authErrors },
         },
       },
-      async (request, reply) => reply.code(201).send(await c.webhookSecrets.rotate(request.params.name)),
+      async (request, reply) => reply.code(201).send(await c.webhookSecrets.rotate(callerOf(request), request.params.name)),
     );
   };
