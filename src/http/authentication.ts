@@ -22,6 +22,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
+  interface FastifyInstance {
+    /** Every route registered after authentication, with what it declared (tests enumerate them). */
+    declaredAccess(): { method: string; url: string; access: RouteAccess | undefined }[];
+  }
   interface FastifyRequest {
     /** Who is asking: set before the body is parsed, for every route but `public` ones. */
     caller: Caller | null;
@@ -63,6 +67,15 @@ export async function registerAuthentication(
   app.addHook('onRoute', (route) => {
     routes.push(route);
   });
+  app.decorate('declaredAccess', () =>
+    routes.flatMap((route) =>
+      (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({
+        method: String(method),
+        url: route.url,
+        access: route.config?.access,
+      })),
+    ),
+  );
 
   // Failed authentications counted per client address by @fastify/rate-limit; past the
   // limit, a request with a token is refused before its token is looked at, so guessing
