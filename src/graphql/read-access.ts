@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError, OperationTypeNode, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import type { Policy } from '../domain/policy.js';
@@ -12,10 +12,10 @@ import { domainExtensions } from './errors.js';
 export function useReadAccess(policy: Policy): Plugin<GraphQLContext> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      if (operation?.operation === 'mutation') return;
+      const { document, operationName, contextValue } = args as ExecutionArgs & { contextValue: GraphQLContext };
+      if (getOperationAST(document, operationName)?.operation === OperationTypeNode.MUTATION) return;
       try {
-        policy.read(args.contextValue.caller.principal);
+        policy.read(contextValue.caller.principal);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         setResultAndStopExecution({ errors: [new GraphQLError(error.message, { extensions: domainExtensions(error) })] });

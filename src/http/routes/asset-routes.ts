@@ -19,11 +19,11 @@ import { InputError } from '../../domain/errors.js';
 import { importChunks } from '../ndjson.js';
 import { callerOf } from '../authentication.js';
 import { etag, ifMatchOf } from '../request-context.js';
-import { errorResponseSchema } from '../schemas.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 
 const NDJSON = 'application/x-ndjson';
 
-const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
+const errors = { 400: errorResponseSchema, 404: errorResponseSchema, ...authErrors };
 
 export const assetRoutes =
   (c: Container): FastifyPluginAsyncZod =>

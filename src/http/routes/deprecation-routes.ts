@@ -11,9 +11,9 @@ import { assetPathSchema } from '../../domain/asset-schemas.js';
 import { deprecateBodySchema, reinstateBodySchema } from '../../domain/deprecation.js';
 import { callerOf } from '../authentication.js';
 import { etag } from '../request-context.js';
-import { errorResponseSchema } from '../schemas.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 
-const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
+const errors = { 400: errorResponseSchema, 404: errorResponseSchema, ...authErrors };
 
 export const deprecationRoutes =
   (c: Container): FastifyPluginAsyncZod =>

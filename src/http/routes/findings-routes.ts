@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Container } from '../../container.js';
 import { findingsQuerySchema, findingsResponseSchema } from '../../contracts/findings.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
-import { errorResponseSchema } from '../schemas.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 import { restFinding } from '../hints.js';
 
 export const findingsRoutes =
@@ -20,7 +20,7 @@ export const findingsRoutes =
             'changes. `total` counts every finding matching the filters. A page holds at most `limit` findings and ' +
             '4 MiB of JSON; a shorter page with a `nextCursor` is not the end. See docs/findings.md for the types.',
           querystring: findingsQuerySchema,
-          response: { 200: findingsResponseSchema, 400: errorResponseSchema, 404: errorResponseSchema },
+          response: { 200: findingsResponseSchema, 400: errorResponseSchema, 404: errorResponseSchema, ...authErrors },
         },
       },
       async (request) => {

@@ -10,9 +10,9 @@ import {
 } from '../../contracts/lineage.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
 import { assetPathSchema } from '../../domain/asset-schemas.js';
-import { errorResponseSchema } from '../schemas.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 
-const errors = { 400: errorResponseSchema, 404: errorResponseSchema };
+const errors = { 400: errorResponseSchema, 404: errorResponseSchema, ...authErrors };
 
 export const lineageRoutes =
   (c: Container): FastifyPluginAsyncZod =>

@@ -10,7 +10,7 @@ import {
   retryResponseSchema,
 } from '../../contracts/deprecation.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
-import { errorResponseSchema } from '../schemas.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 
 export const notificationRoutes =
   (c: Container): FastifyPluginAsyncZod =>
@@ -28,7 +28,7 @@ export const notificationRoutes =
             '`consumer` is a consumer\'s name or its ref: `bidder` and `consumer:bidder` are the same filter. ' +
             'Delivered notices are deleted once older than `DEPCAT_OUTBOX_KEEP_MS` (7 days); given_up ones stay until retried.',
           querystring: notificationQuerySchema,
-          response: { 200: notificationListResponseSchema, 400: errorResponseSchema },
+          response: { 200: notificationListResponseSchema, 400: errorResponseSchema, ...authErrors },
         },
       },
       async (request) => {
@@ -49,7 +49,7 @@ export const notificationRoutes =
             'to `pending`, due now, with their attempts reset, oldest first. `remaining` counts those still given_up: call ' +
             'again while it is above 0. No body.',
           querystring: retryQuerySchema,
-          response: { 200: retryResponseSchema, 400: errorResponseSchema },
+          response: { 200: retryResponseSchema, 400: errorResponseSchema, ...authErrors },
         },
       },
       async (request) => {
@@ -69,7 +69,7 @@ export const notificationRoutes =
             'Puts the notice back to `pending`, due now, with its attempts reset, and answers it. 404 for an unknown id, ' +
             '409 for a notice that is not `given_up` (pending, failing and delivered ones need no retry). No body.',
           params: notificationParamsSchema,
-          response: { 200: notificationSchema, 400: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+          response: { 200: notificationSchema, 400: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authErrors },
         },
       },
       async (request) => c.notifications.retry(callerOf(request), request.params.id),

@@ -4,7 +4,7 @@ import { callerOf } from '../authentication.js';
 import { withEncodedCursor } from '../../contracts/paging.js';
 import { undeclaredListSchema, undeclaredQuerySchema, usageReceiptSchema } from '../../contracts/usage.js';
 import { usageBodySchema } from '../../domain/usage-schemas.js';
-import { errorResponseSchema } from '../schemas.js';
+import { authErrors, errorResponseSchema } from '../schemas.js';
 
 export const usageRoutes =
   (c: Container): FastifyPluginAsyncZod =>
@@ -22,7 +22,7 @@ export const usageRoutes =
             'checked first; a batch with any bad event (an unknown asset, say) is a 400 naming `events[i].field` and ' +
             'writes nothing.',
           body: usageBodySchema,
-          response: { 200: usageReceiptSchema, 400: errorResponseSchema, 413: errorResponseSchema },
+          response: { 200: usageReceiptSchema, 400: errorResponseSchema, 413: errorResponseSchema, ...authErrors },
         },
       },
       async (request) => c.usage.ingest(callerOf(request), request.body.events),
@@ -39,7 +39,7 @@ export const usageRoutes =
             'Ordered by asset (registration order) then identity. `since` keeps identities last seen at or after it; ' +
             '`count` is the all-time count. Declaring the dependency removes the pair from the list at once.',
           querystring: undeclaredQuerySchema,
-          response: { 200: undeclaredListSchema, 400: errorResponseSchema, 404: errorResponseSchema },
+          response: { 200: undeclaredListSchema, 400: errorResponseSchema, 404: errorResponseSchema, ...authErrors },
         },
       },
       async (request) => {
