@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDatabase } from './support.js';
+import { BENCH_ADMIN_TOKEN, BENCH_AUTH, createDatabase } from './support.js';
 
 const CONNECTIONS = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -78,7 +78,7 @@ function prng(seed: number): () => number {
 async function main(): Promise<void> {
   const db = await createDatabase();
   const { app } = await buildApp(
-    loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_ACCESS_POLICY: 'enforce' }),
+    loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_ACCESS_POLICY: 'enforce', DEPCAT_ADMIN_TOKEN: BENCH_ADMIN_TOKEN }),
     { logger: false },
   );
   const bare = Fastify({ logger: false });
@@ -101,11 +101,13 @@ async function main(): Promise<void> {
       declared.push(deps);
       assets.push({ ref: `consumer:c${i}`, owner: 'apps', contact: `c${i}@example.com`, dependsOn: deps });
     }
-    const batch = await app.inject({ method: 'POST', url: '/v1/batch', payload: { assets } });
+    // Registered with the admin token; the checks below are a consumer's (by key) or anyone's (by name).
+    const batch = await app.inject({ method: 'POST', url: '/v1/batch', headers: BENCH_AUTH, payload: { assets } });
     if (batch.statusCode !== 200) throw new Error(`registration failed: ${batch.body}`);
     const secrets: string[] = [];
     for (let i = 0; i < KEYS; i++) {
-      const res = await app.inject({ method: 'POST', url: `/v1/assets/consumer/c${i}/keys` });
+      const res = await app.inject({ method: 'POST', url: `/v1/assets/consumer/c${i}/keys`, headers: BENCH_AUTH });
+      if (res.statusCode !== 201) throw new Error(`key issuance failed: ${res.body}`);
       secrets.push(res.json<{ secret: string }>().secret);
     }
 

@@ -3,18 +3,19 @@
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createTestDatabase } from '../test/helpers/database.js';
+import { BENCH_ADMIN_TOKEN, BENCH_AUTH } from './support.js';
 
 const FEATURES = 2_000;
 const MODELS = 4_000;
 const CONSUMERS = 10_000;
 
 const db = await createTestDatabase();
-const { app } = await buildApp(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent' }));
+const { app } = await buildApp(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', DEPCAT_ADMIN_TOKEN: BENCH_ADMIN_TOKEN }));
 try {
   await app.ready();
   const batch = async (assets: object[]) => {
     for (let i = 0; i < assets.length; i += 10_000) {
-      const res = await app.inject({ method: 'POST', url: '/v1/batch', payload: { assets: assets.slice(i, i + 10_000) } });
+      const res = await app.inject({ method: 'POST', url: '/v1/batch', headers: BENCH_AUTH, payload: { assets: assets.slice(i, i + 10_000) } });
       if (res.statusCode !== 200) throw new Error(res.body);
     }
   };
@@ -56,6 +57,7 @@ try {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/assets/source/raw/deprecate',
+    headers: BENCH_AUTH,
     payload: { reason: 'bench', replacedBy: 'source:raw_v2' },
   });
   console.log(

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { prng, referenceGraphSize } from './reference-graph.js';
-import { adminQuery, createDatabase, importReferenceGraph } from './support.js';
+import { adminQuery, BENCH_ADMIN_TOKEN, BENCH_AUTH, createDatabase, importReferenceGraph } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +30,7 @@ const fmt = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 const db = await createDatabase();
-const { app } = await buildApp(loadConfig({ ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', PORT: '0' }));
+const { app } = await buildApp(loadConfig({ ...process.env, DEPCAT_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, DATABASE_URL: db.url, LOG_LEVEL: 'warn', PORT: '0' }));
 try {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -69,11 +69,12 @@ try {
   console.log(`next request (cached pass, change-log position and annotations unchanged): ${fmt(cached)}`);
 
   // A write invalidates the cache: time a second full pass, now with a warm JIT.
-  await fetch(`${base}/v1/assets/source/s0`, {
+  const touched = await fetch(`${base}/v1/assets/source/s0`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...BENCH_AUTH, 'content-type': 'application/json' },
     body: JSON.stringify({ owner: 'team-0', description: 'touched by the benchmark', stability: 'volatile' }),
   });
+  if (!touched.ok) throw new Error(`PUT /v1/assets/source/s0: ${touched.status} ${await touched.text()}`);
   start = performance.now();
   await get('/v1/findings?limit=100');
   console.log(`full pass after a write (recomputed): ${fmt(ms(start))}`);

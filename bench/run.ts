@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 
 import { referenceGraphSize } from './reference-graph.js';
 import { ReferenceGraph } from './reference-closure.js';
-import { createDatabase, fmt, getJson, importReferenceGraph, percentile, postgresCpuSeconds, sleep, startProcess, timed, type Service } from './support.js';
+import { BENCH_AUTH, createDatabase, fmt, getJson, importReferenceGraph, percentile, postgresCpuSeconds, sleep, startProcess, timed, type Service } from './support.js';
 import { CteBaseline } from './cte-baseline.js';
 
 const args = process.argv.slice(2);
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 200; i++) {
         const body = JSON.stringify({ owner: 'bench', dependsOn: [...new Set(sample(features, 10))] });
         const { ms, value } = await timed(() =>
-          fetch(`${service!.base}/v1/assets/model/bench_write_${writeRound}_${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body }),
+          fetch(`${service!.base}/v1/assets/model/bench_write_${writeRound}_${i}`, { method: 'PUT', headers: { ...BENCH_AUTH, 'content-type': 'application/json' }, body }),
         );
         if (value.status !== 201) throw new Error(`PUT failed: ${value.status}`);
         await value.arrayBuffer();
@@ -218,9 +218,10 @@ async function main(): Promise<void> {
       const before = (await getJson(`${other.base}/v1/assets/${path(feature)}/downstream?limit=1`)).body.total;
       const res = await fetch(`${service.base}/v1/assets/model/bench_exact_${i}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...BENCH_AUTH, 'content-type': 'application/json' },
         body: JSON.stringify({ owner: 'bench', dependsOn: [feature] }),
       });
+      if (res.status !== 201) throw new Error(`PUT failed: ${res.status}`);
       await res.arrayBuffer();
       const after = (await getJson(`${other.base}/v1/assets/${path(feature)}/downstream?limit=1`)).body.total;
       if (after === before + 1) exact++;

@@ -5,6 +5,10 @@ import { referenceGraph, type BatchAsset, type ReferenceGraphOptions } from './r
 
 export { SERVER_URL, adminQuery } from '../test/helpers/database.js';
 
+/** The admin token every benchmark's service is given (DEPCAT_ADMIN_TOKEN); its writes send BENCH_AUTH. */
+export const BENCH_ADMIN_TOKEN = 'dct_bench-admin-token-0123456789abcdefghijklmnop';
+export const BENCH_AUTH = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` };
+
 /** A database of the benchmark's own on the server; drop() removes it. */
 export const createDatabase = () => createTestDatabase('depcat_bench_');
 
@@ -32,11 +36,11 @@ export function postgresCpuSeconds(): number {
   }
 }
 
-/** Runs a script as its own process, as production would, and waits for /readyz. */
+/** Runs a script as its own process, as production would (with the benchmarks' admin token), and waits for /readyz. */
 export async function startProcess(script: string, env: Record<string, string>, port: number, readyPath = '/readyz'): Promise<Service> {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
+    env: { ...process.env, DEPCAT_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, ...env, PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -114,7 +118,7 @@ export async function importReferenceGraph(
   });
   const res = await fetch(`${base}/v1/import`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
+    headers: { ...BENCH_AUTH, 'content-type': 'application/x-ndjson' },
     body,
     duplex: 'half',
   } as RequestInit);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from './helpers/fixtures.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { ADMIN_AUTH, startTestApp, type TestApp } from './helpers/test-app.js';
 
 /**
  * The browser test: the GraphQL explorer, Swagger UI at /docs, and a front end on another
@@ -147,10 +147,10 @@ describe('a front end on another origin, in a real browser', () => {
   /** A PUT with the headers a front end sends, from the page's origin; what its script can read of the answer. */
   const put = (page: Page, name: string, owner: string, ifMatch?: string) =>
     page.evaluate(
-      async ({ url, owner, ifMatch }) => {
+      async ({ url, owner, ifMatch, authorization }) => {
         try {
           const headers: Record<string, string> = {
-            authorization: 'Bearer dct_from_the_ui',
+            authorization,
             'content-type': 'application/json',
             'x-actor': 'someone@example.com',
             'x-request-id': 'from-the-ui',
@@ -162,7 +162,8 @@ describe('a front end on another origin, in a real browser', () => {
           return { refused: String(error) };
         }
       },
-      { url: `${apiBase}/v1/assets/source/${name}`, owner, ifMatch },
+      // A real token: the write is answered, not refused with a 401.
+      { url: `${apiBase}/v1/assets/source/${name}`, owner, ifMatch, authorization: ADMIN_AUTH.authorization },
     );
 
   it('a listed origin writes with its token and headers, and reads ETag, Location and X-Request-Id', async () => {

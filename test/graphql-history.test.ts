@@ -40,7 +40,7 @@ const fields = (res: GraphQLResponse) => onlyError(res).extensions!.issues.map((
 
 const deprecate = `mutation ($ref: String!, $input: DeprecateInput!) {
   deprecateAsset(ref: $ref, input: $input) {
-    asset { ref lifecycle revision deprecation { reason replacedBy sunsetAt deprecatedAt } history(first: 1) { items { action actor revision reason } } }
+    asset { ref lifecycle revision deprecation { reason replacedBy sunsetAt deprecatedAt } history(first: 1) { items { action actor onBehalfOf revision reason } } }
     affectedConsumers { ref contact distance path sla { notify } }
     notificationsQueued
   }
@@ -50,7 +50,7 @@ const reinstate = `mutation ($ref: String!, $lifecycle: Lifecycle, $reason: Stri
 }`;
 const history = `query ($ref: String!, $first: Int, $after: String) {
   history(ref: $ref, first: $first, after: $after) {
-    items { action actor at revision reason changes { field before after } }
+    items { action actor onBehalfOf at revision reason changes { field before after } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -66,7 +66,7 @@ describe('deprecateAsset', () => {
       lifecycle: 'deprecated',
       revision: 2,
       deprecation: { reason: 'moving to s2', replacedBy: 'source:s2', sunsetAt: sunset },
-      history: { items: [{ action: 'deprecate', actor: 'alice', revision: 2, reason: 'moving to s2' }] },
+      history: { items: [{ action: 'deprecate', actor: 'admin', onBehalfOf: 'alice', revision: 2, reason: 'moving to s2' }] },
     });
     expect(result.affectedConsumers).toEqual([
       {
@@ -163,14 +163,16 @@ describe('history', () => {
     await gql(t, deprecate, { ref: 'model:hist', input: { reason: 'replaced' } }, { 'x-actor': 'dave' });
     await gql(t, reinstate, { ref: 'model:hist' }, { 'x-actor': 'erin' });
 
-    const res = await gql(t, `{ asset(ref: "model:hist") { history { items { action actor revision reason changes { field before after } } pageInfo { hasNextPage } } } }`);
+    const res = await gql(t, `{ asset(ref: "model:hist") { history { items { action actor onBehalfOf revision reason changes { field before after } } pageInfo { hasNextPage } } } }`);
     expect(res.errors).toBeUndefined();
     const { items, pageInfo } = res.data.asset.history;
-    expect(items.map((i: { action: string; actor: string; revision: number }) => [i.action, i.actor, i.revision])).toEqual([
-      ['reinstate', 'erin', 4],
-      ['deprecate', 'dave', 3],
-      ['update', 'carol', 2],
-      ['create', expect.any(String), 1],
+    // The actor is the token's name; X-Actor is only whom it said it acted for.
+    type Item = { action: string; actor: string; onBehalfOf: string | null; revision: number };
+    expect(items.map((i: Item) => [i.action, i.actor, i.onBehalfOf, i.revision])).toEqual([
+      ['reinstate', 'admin', 'erin', 4],
+      ['deprecate', 'admin', 'dave', 3],
+      ['update', 'admin', 'carol', 2],
+      ['create', 'admin', null, 1],
     ]);
     expect(pageInfo.hasNextPage).toBe(false);
     const update = items[2];
@@ -208,9 +210,10 @@ describe('history', () => {
     expect(deleted.data.deleteAsset.deleted).toBe(true);
     const res = await gql(t, history, { ref: 'source:gone' });
     expect(res.errors).toBeUndefined();
-    expect(res.data.history.items.map((i: { action: string; actor: string }) => [i.action, i.actor])).toEqual([
-      ['delete', 'frank'],
-      ['create', expect.any(String)],
+    type Item = { action: string; actor: string; onBehalfOf: string | null };
+    expect(res.data.history.items.map((i: Item) => [i.action, i.actor, i.onBehalfOf])).toEqual([
+      ['delete', 'admin', 'frank'],
+      ['create', 'admin', null],
     ]);
 
     const never = await gql(t, history, { ref: 'source:never' });

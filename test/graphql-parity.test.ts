@@ -42,7 +42,7 @@ const query = `query ($ref: String!) {
     downstream { root direction total countsByKind { source feature model consumer } items { ${item} } }
     consumers { root total consumers { ${consumer} } undeclared { identity firstSeen lastSeen count } }
     impact { root safeToDelete total countsByKind { source feature model consumer } dependents { ${item} } consumers { ${consumer} } owners }
-    history { items { action actor at revision changes { field before after } reason } }
+    history { items { action actor onBehalfOf at revision changes { field before after } reason } }
   }
 }`;
 
@@ -80,7 +80,7 @@ describe('REST and GraphQL return the same closures, consumers (with undeclared 
     expect(left.data.asset.consumers.undeclared).toMatchObject([{ identity: 'app', count: 3 }]);
     expect(left.data.asset.history.items.map((i: { action: string }) => i.action)).toEqual(['update', 'create']);
     const other = await gql(t, query, { ref: 'source:other' });
-    expect(other.data.asset.history.items[0]).toMatchObject({ action: 'deprecate', actor: 'bob', reason: 'unused' });
+    expect(other.data.asset.history.items[0]).toMatchObject({ action: 'deprecate', actor: 'admin', onBehalfOf: 'bob', reason: 'unused' });
     // app declares model:m directly: its read of the model is not undeclared.
     const model = await gql(t, query, { ref: 'model:m' });
     expect(model.data.asset.consumers.undeclared).toEqual([]);

@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-type Entry = { action: string; actor: string; revision: number; reason: string | null; changes: { field: string; before: unknown; after: unknown }[] };
+type Entry = { action: string; actor: string; onBehalfOf: string | null; revision: number; reason: string | null; changes: { field: string; before: unknown; after: unknown }[] };
 
 async function history(path: string): Promise<Entry[]> {
   const items: Entry[] = [];
@@ -41,11 +41,12 @@ describe('GET /v1/assets/{kind}/{name}/history', () => {
     await t.http.post('/v1/assets/feature/h/reinstate').set('x-actor', 'dave').send({ reason: 'still used' }).expect(200);
 
     const items = await history('/v1/assets/feature/h');
-    expect(items.map((i) => [i.action, i.actor, i.revision])).toEqual([
-      ['reinstate', 'dave', 4],
-      ['deprecate', 'carol', 3],
-      ['update', 'bob', 2],
-      ['create', 'alice', 1],
+    // The actor is the token's name; X-Actor is only whom it said it acted for.
+    expect(items.map((i) => [i.action, i.actor, i.onBehalfOf, i.revision])).toEqual([
+      ['reinstate', 'admin', 'dave', 4],
+      ['deprecate', 'admin', 'carol', 3],
+      ['update', 'admin', 'bob', 2],
+      ['create', 'admin', 'alice', 1],
     ]);
     const [reinstate, deprecate, update, create] = items;
     expect(update.changes).toEqual([
@@ -84,7 +85,9 @@ describe('GET /v1/assets/{kind}/{name}/history', () => {
 
     const afterDelete = await history('/v1/assets/source/gone');
     expect(afterDelete.map((i) => i.action)).toEqual(['delete', 'create']);
-    expect(afterDelete[0]).toMatchObject({ actor: 'erin', reason: 'vendor contract ended', revision: 1 });
+    expect(afterDelete[0]).toMatchObject({ actor: 'admin', onBehalfOf: 'erin', reason: 'vendor contract ended', revision: 1 });
+    // Registered without X-Actor: the token acted for nobody else.
+    expect(afterDelete[1]).toMatchObject({ action: 'create', actor: 'admin', onBehalfOf: null });
     expect(afterDelete[0].changes).toContainEqual({ field: 'owner', before: 'team-source', after: null });
 
     const dependent = await history('/v1/assets/feature/leaning');
@@ -100,7 +103,7 @@ describe('GET /v1/assets/{kind}/{name}/history', () => {
       ['delete', 1],
       ['create', 1],
     ]);
-    expect(reused[0]).toMatchObject({ actor: 'frank' });
+    expect(reused[0]).toMatchObject({ actor: 'admin', onBehalfOf: 'frank' });
   });
 
   it('is 404 for a ref that never existed and 400 for a bad cursor or limit', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NESTING } from '../src/domain/text-guard.js';
 import { register } from './helpers/fixtures.js';
 import { gql } from './helpers/graphql.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { ADMIN_AUTH, startTestApp, type TestApp } from './helpers/test-app.js';
 
 // Input PostgreSQL cannot store, nesting that overflows a stack, and what Fastify's router
 // and parsers refuse: each is a 4xx in the error shape, never a 500, and never anyone
@@ -177,8 +177,9 @@ describe("the router's and the parsers' refusals, in the error shape", () => {
     expect(body.error.requestId).toEqual(expect.any(String));
     expect(Object.keys(body.error).filter((k) => !['code', 'message', 'details', 'requestId'].includes(k))).toEqual([]);
   };
+  // With a token: a write route without one answers 401 before it looks at the body.
   const post = (url: string, contentType: string | undefined, payload: string, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'POST', url, payload, headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers } });
+    t.app.inject({ method: 'POST', url, payload, headers: { ...ADMIN_AUTH, ...(contentType ? { 'content-type': contentType } : {}), ...headers } });
 
   it('a wrong content type on /graphql and on REST routes is a 415', async () => {
     for (const url of ['/graphql', '/v1/batch', '/v1/access-check']) {
@@ -192,7 +193,7 @@ describe("the router's and the parsers' refusals, in the error shape", () => {
       expectShape(await post(url, 'application/json', '{"assets": ['), 400, 'INVALID_INPUT');
       expectShape(await post(url, 'application/json', ''), 400, 'INVALID_INPUT');
     }
-    expectShape(await t.app.inject({ method: 'DELETE', url: '/v1/assets/source/nope', headers: json }), 400, 'INVALID_INPUT');
+    expectShape(await t.app.inject({ method: 'DELETE', url: '/v1/assets/source/nope', headers: { ...ADMIN_AUTH, ...json } }), 400, 'INVALID_INPUT');
   });
 
   it('an answer GraphQL cannot give in any accepted type is a 406', async () => {
@@ -243,7 +244,7 @@ describe('headers that reach the store', () => {
     await t.http.post('/v1/assets/feature/acted_f/deprecate').send({ reason: 'old', sunsetAt: '2100-01-01' }).expect(200);
     const before = [await history('source:acted'), await history('feature:acted_f')];
     for (const actor of [`ops${NUL}bot`, `ops${LONE}bot`, `${'\udc00'}ops`]) {
-      const headers = { 'x-actor': actor };
+      const headers = { ...ADMIN_AUTH, 'x-actor': actor };
       for (const [method, url, payload] of [
         ['PUT', '/v1/assets/source/acted', { owner: 'someone-else' }],
         ['POST', '/v1/batch', { assets: [{ ref: 'source:acted', owner: 'someone-else' }] }],
@@ -276,7 +277,7 @@ describe('headers that reach the store', () => {
       ['mutation ($i: AssetInput!) { upsertAsset(ref: "source:acted", input: $i) { status } }', { i: { owner: 'someone-else' } }],
     ] as const) {
       for (const actor of [`ops${NUL}`, 'a'.repeat(201)]) {
-        const res = await t.app.inject({ method: 'POST', url: '/graphql', headers: { 'x-actor': actor }, payload: { query, variables } });
+        const res = await t.app.inject({ method: 'POST', url: '/graphql', headers: { ...ADMIN_AUTH, 'x-actor': actor }, payload: { query, variables } });
         const [error] = res.json().errors;
         expect(error.extensions, query).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ in: 'headers', field: 'x-actor' }] });
       }

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from './helpers/graphql.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { ADMIN_AUTH, startTestApp, type TestApp } from './helpers/test-app.js';
 
 // Chunks of two lines, so that every import below spans several chunks, with the read of
 // one chunk overtaking the write of the one before.
@@ -15,9 +15,10 @@ beforeAll(async () => {
   port = (t.app.server.address() as AddressInfo).port;
 });
 
-/** A POST /v1/import whose body the test writes, and may never finish. */
+/** A POST /v1/import whose body the test writes, and may never finish (with a token: without one it is a 401 at once). */
 function streamedImport() {
-  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/import', headers: { 'content-type': 'application/x-ndjson' } });
+  const headers = { ...ADMIN_AUTH, 'content-type': 'application/x-ndjson' };
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/import', headers });
   req.on('error', () => {});
   const answer = new Promise<{ status: number; body: string }>((resolve) =>
     req.on('response', (res) => {
@@ -72,7 +73,7 @@ describe('POST /v1/import', () => {
     expect(consumers.body.consumers.map((c: { ref: string }) => c.ref)).toEqual(['consumer:ranker']);
     const history = await t.http.get('/v1/assets/model/ctr/history');
     expect(history.body.items).toEqual([
-      expect.objectContaining({ action: 'create', revision: 1, actor: 'anonymous' }),
+      expect.objectContaining({ action: 'create', revision: 1, actor: 'admin', onBehalfOf: null }),
     ]);
     expect(history.body.items[0].changes).toContainEqual({
       field: 'dependsOn',

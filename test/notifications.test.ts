@@ -69,7 +69,9 @@ describe('deprecation notices', () => {
       sunsetAt: '2099-12-31',
       deprecatedAt: res.body.asset.deprecation.deprecatedAt,
       revision: res.body.asset.revision,
-      actor: 'data-eng',
+      // The token's name, and whom it said it acted for.
+      actor: 'admin',
+      onBehalfOf: 'data-eng',
       consumer: 'consumer:bidder',
       contact: 'bidder@example.com',
       distance: 3,

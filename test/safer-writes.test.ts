@@ -156,7 +156,7 @@ describe('GraphQL deleteAsset(ifMatch:)', () => {
     const forced = await gql(t, del, { ref: 'feature:gq_forced', ifMatch: 1, force: true, reason: 'retired' }, { 'x-actor': 'gq-ops' });
     expect(forced.data.deleteAsset.deleted).toBe(true);
     const [notice] = await deliveredTo('/gq_reader', 'asset.deleted');
-    expect(notice.body).toMatchObject({ asset: 'feature:gq_forced', reason: 'retired', actor: 'gq-ops', path: ['feature:gq_forced', 'consumer:gq_reader'] });
+    expect(notice.body).toMatchObject({ asset: 'feature:gq_forced', reason: 'retired', actor: 'admin', onBehalfOf: 'gq-ops', path: ['feature:gq_forced', 'consumer:gq_reader'] });
   });
 
   it('refuses a malformed ifMatch as input', async () => {
@@ -216,7 +216,8 @@ describe('a forced deletion notifies the consumers downstream', () => {
       asset: 'feature:fd_f',
       reason: 'replaced by feature:fd_g',
       revision: 1,
-      actor: 'fd-ops',
+      actor: 'admin',
+      onBehalfOf: 'fd-ops',
       consumer: 'consumer:fd_near',
       contact: 'fd_near@example.com',
       distance: 1,
@@ -228,7 +229,8 @@ describe('a forced deletion notifies the consumers downstream', () => {
       asset: 'feature:fd_f',
       reason: 'replaced by feature:fd_g',
       revision: 1,
-      actor: 'fd-ops',
+      actor: 'admin',
+      onBehalfOf: 'fd-ops',
       consumer: 'consumer:fd_far',
       contact: 'far-oncall@example.com',
       distance: 2,
@@ -296,7 +298,8 @@ describe('a reinstatement notifies the consumers downstream', () => {
       reason: 'false alarm',
       lifecycle: 'production',
       revision: res.body.revision,
-      actor: 're-team',
+      actor: 'admin',
+      onBehalfOf: 're-team',
       consumer: 'consumer:re_hooked',
       contact: 're_hooked@example.com',
       distance: 2,
@@ -320,7 +323,8 @@ describe('a reinstatement notifies the consumers downstream', () => {
       reason: null,
       lifecycle: 'experimental',
       revision: res.data.reinstateAsset.revision,
-      actor: 're-gql',
+      actor: 'admin',
+      onBehalfOf: 're-gql',
       distance: 1,
       path: ['feature:re_f', 'consumer:re_hooked'],
     });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { ADMIN_AUTH, TEST_ADMIN_TOKEN } from './helpers/test-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,11 +19,11 @@ interface Server {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `npm start`'s entry point as its own process, on the test's database, and waits for /readyz. */
+/** Starts `npm start`'s entry point as its own process, on the test's database, with the tests' admin token, and waits for /readyz. */
 async function startServer(db: TestDatabase, env: Record<string, string> = {}): Promise<Server> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'info', DEPCAT_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -63,7 +64,7 @@ async function startServer(db: TestDatabase, env: Record<string, string> = {}): 
 function slowImport(server: Server) {
   const request = http.request(`${server.base}/v1/import`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
+    headers: { ...ADMIN_AUTH, 'content-type': 'application/x-ndjson' },
   });
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     request.on('response', (res) => {
@@ -118,7 +119,7 @@ describe('SIGTERM', () => {
     async () => {
       const server = await startServer(db);
       const put = (path: string, body: object) =>
-        fetch(`${server.base}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        fetch(`${server.base}${path}`, { method: 'PUT', headers: { ...ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect((await put('/v1/assets/source/events', { owner: 'data' })).status).toBe(201);
 
       const load = slowImport(server);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, sleep } from './helpers/raw-http.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { ADMIN_AUTH, startTestApp, type TestApp } from './helpers/test-app.js';
 
 // Through a real socket: what inject cannot show (slow bytes, a body the server stops
 // reading, connections closed or kept).
@@ -35,6 +35,8 @@ const head = (method: string, url: string, headers: Record<string, string | numb
   `${method} ${url} HTTP/1.1\r\nHost: depcat\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
+/** A write's head: with the admin token, since a write route without one answers 401 before reading the body. */
+const writeHead = (url: string, headers: Record<string, string | number>) => head('POST', url, { ...ADMIN_AUTH, ...headers });
 const chunk = (data: string) => `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
 const errorShape = (code: string) => ({ error: expect.objectContaining({ code, message: expect.any(String) }) });
 
@@ -59,7 +61,7 @@ describe('a body over the limit', () => {
     ['chunked', { 'transfer-encoding': 'chunked' }, (b: Buffer) => Buffer.from(chunk(b.toString()) + '0\r\n\r\n')],
   ])('%s: the client sends it all without EPIPE, reads a 413, and the connection serves the next request', async (_, headers, frame) => {
     const client = await connect();
-    await client.write(head('POST', '/v1/batch', { 'content-type': 'application/json', ...headers }));
+    await client.write(writeHead('/v1/batch', { 'content-type': 'application/json', ...headers }));
     await client.writeAll(frame(Buffer.alloc(3 * MiB, ' ')));
     expect(client.error).toBeUndefined();
     const tooLarge = await client.response();
@@ -91,7 +93,7 @@ describe('slow clients', () => {
 
   it('a body sent slowly: a 408 in the error shape at the request timeout, and the connection is closed', async () => {
     const client = await connect();
-    await client.write(head('POST', '/v1/batch', { 'content-type': 'application/json', 'content-length': 1000 }));
+    await client.write(writeHead('/v1/batch', { 'content-type': 'application/json', 'content-length': 1000 }));
     const trickle = (async () => {
       for (let i = 0; i < 40 && !client.closed; i++) {
         await client.write('          ').catch(() => {});
@@ -109,7 +111,7 @@ describe('slow clients', () => {
 describe('imports', () => {
   const startImport = async () => {
     const client = await connect();
-    await client.write(head('POST', '/v1/import', { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' }));
+    await client.write(writeHead('/v1/import', { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' }));
     return client;
   };
   const line = (name: string) => chunk(`{"ref":"source:${name}","owner":"o"}\n`);

@@ -9,7 +9,7 @@ import { createTestDatabase } from './helpers/database.js';
 import { register } from './helpers/fixtures.js';
 import { gql } from './helpers/graphql.js';
 import { Scrape } from './helpers/prometheus.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { ADMIN_AUTH, startTestApp, TEST_ENV, type TestApp } from './helpers/test-app.js';
 import { startReceiver, until, type Received } from './helpers/webhook-receiver.js';
 
 // Webhooks that cannot reach inside (issue 13): sla.notify URLs are refused at registration
@@ -183,7 +183,9 @@ describe('delivery checks the address again', () => {
     ]);
     // Only the strict process, on the same database, delivers.
     await t.container.outboxWorker.stop();
-    strict = await buildApp(loadConfig({ DATABASE_URL: t.db.url, LOG_LEVEL: 'silent', DEPCAT_WEBHOOK_ALLOW: '', DEPCAT_WEBHOOK_BACKOFF_MS: '60000' }));
+    strict = await buildApp(
+      loadConfig({ ...TEST_ENV, DATABASE_URL: t.db.url, LOG_LEVEL: 'silent', DEPCAT_WEBHOOK_ALLOW: '', DEPCAT_WEBHOOK_BACKOFF_MS: '60000' }),
+    );
     await strict.app.ready();
     await t.http.post('/v1/assets/source/moved/deprecate').send({ reason: 'r' }).expect(200);
 
@@ -352,12 +354,12 @@ describe('the secret stays secret', () => {
     const receiver = await startReceiver((_path, count) => (count === 1 ? 500 : 200));
     const db = await createTestDatabase();
     const built = await buildApp(
-      loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'trace', DEPCAT_WEBHOOK_ALLOW: '127.0.0.1', DEPCAT_WEBHOOK_BACKOFF_MS: '50' }),
+      loadConfig({ ...TEST_ENV, DATABASE_URL: db.url, LOG_LEVEL: 'trace', DEPCAT_WEBHOOK_ALLOW: '127.0.0.1', DEPCAT_WEBHOOK_BACKOFF_MS: '50' }),
       { logDestination: destination },
     );
     try {
       await built.app.ready();
-      const http = supertest(built.app.server);
+      const http = supertest.agent(built.app.server).set(ADMIN_AUTH);
       const t = { http } as unknown as TestApp;
       await register(t, [{ ref: 'source:s' }, { ref: 'consumer:quiet', dependsOn: ['source:s'], sla: { notify: `${receiver.url}/quiet` } }]);
       const rotated = await http.post('/v1/assets/consumer/quiet/webhook-secret').expect(201);

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { Container } from '../container.js';
+import { onBehalfOfFrom } from '../contracts/actor.js';
 import type { Caller } from '../domain/principal.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -23,6 +24,21 @@ function refuseUncheckedRoute(): never {
   throw new Error('the GraphQL route ran without a caller: its access must not be public');
 }
 
+/**
+ * The authenticated principal, with X-Actor read when a mutation's service records it (as
+ * REST's write routes do): a bad one is then a BAD_USER_INPUT of that mutation, not an
+ * answer outside GraphQL, and queries never look at it.
+ */
+function callerOf(request: FastifyRequest): Caller {
+  const { principal } = request.caller ?? refuseUncheckedRoute();
+  return {
+    principal,
+    get onBehalfOf() {
+      return onBehalfOfFrom(request.headers['x-actor']);
+    },
+  };
+}
+
 export function createContext(c: Container, request: FastifyRequest): GraphQLContext {
   let traversals = 0;
   let historyItems = 0;
@@ -30,7 +46,7 @@ export function createContext(c: Container, request: FastifyRequest): GraphQLCon
     c,
     loaders: createLoaders(c),
     // Set by the route's onRequest hook (src/http/authentication.ts), before yoga parses anything.
-    caller: request.caller ?? refuseUncheckedRoute(),
+    caller: callerOf(request),
     afterWrite() {
       context.loaders = createLoaders(c);
     },

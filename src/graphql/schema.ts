@@ -340,7 +340,10 @@ export const typeDefs = /* GraphQL */ `
 
   type HistoryEntry {
     action: HistoryAction!
+    "The name of the token that made the change."
     actor: String!
+    "Whom the token said it acted for (the X-Actor header), if it said."
+    onBehalfOf: String
     at: String!
     revision: Int!
     changes: [FieldChange!]!

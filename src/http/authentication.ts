@@ -102,17 +102,20 @@ export async function registerAuthentication(
     // The not-found handler has no route config: a 404 needs no caller.
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public') return;
-    const onBehalfOf = onBehalfOfFrom(request.headers['x-actor']);
+    // X-Actor is read where a write may record it, once the caller is known (a request
+    // without a token learns nothing of its input). GraphQL reads it per mutation
+    // (graphql/context.ts), so that a bad one is a GraphQL error and queries ignore it.
+    const onBehalfOf = () => (access === 'write' ? onBehalfOfFrom(request.headers['x-actor']) : null);
     if (!enabled) {
-      request.caller = { principal: { type: 'unchecked' }, onBehalfOf };
+      request.caller = { principal: { type: 'unchecked' }, onBehalfOf: onBehalfOf() };
       return;
     }
     const header = request.headers.authorization;
     const principal: Principal = header === undefined ? { type: 'anonymous' } : await principalOf(request, header);
-    request.caller = { principal, onBehalfOf };
     if (access === 'read') policy.read(principal);
     if (access === 'write' && principal.type === 'anonymous')
       throw new UnauthorizedError('a token is required: send Authorization: Bearer <token>', { rule: 'token-required' });
+    request.caller = { principal, onBehalfOf: onBehalfOf() };
   });
 
   return {
