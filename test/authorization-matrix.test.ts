@@ -265,6 +265,13 @@ const REST: Record<string, RestCase<unknown>[]> = {
       stored: noticeState,
     }),
     rest({
+      title: 'retries every given_up notice (no filter)',
+      expect: { 'other-team': 'admin-only', 'own-team': 'admin-only', consumer: 'admin-only', admin: 200 },
+      prepare: async (cell) => givenUpNotice(await asset(`feature:retry-every-${cell}`)),
+      send: (p) => as(p, 'post', '/v1/notifications/retry'),
+      stored: noticeState,
+    }),
+    rest({
       title: "retries the given_up notices to its team's consumer, named by its name",
       expect: { ...assetWrite, 'own-team': 200, admin: 200 },
       prepare: async (cell) => givenUpNotice(await asset(`feature:retry-to-${cell}`, OTHER)),
@@ -490,6 +497,13 @@ const GRAPHQL: Record<string, MutationCase<unknown>[]> = {
       stored: ({ id }) => noticeState(id),
     }),
     mutation({
+      title: 'retries every given_up notice (no filter)',
+      expect: { 'other-team': 'admin-only', 'own-team': 'admin-only', consumer: 'admin-only', admin: 200 },
+      prepare: async (cell) => givenUpNotice(await asset(`feature:gql-retry-every-${cell}`)),
+      operation: () => ({ query: 'mutation { retryNotifications { remaining } }' }),
+      stored: noticeState,
+    }),
+    mutation({
       title: "retries the given_up notices to its team's consumer, named by its name",
       expect: { ...assetWrite, 'own-team': 200, admin: 200 },
       prepare: async (cell) => givenUpNotice(await asset(`feature:gql-retry-to-${cell}`, OTHER)),
@@ -669,6 +683,21 @@ describe('the authorization matrix', () => {
     expect(gql.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', details: { rule: 'scope', scope: 'write' } });
     expect(await assetState(ref)).toEqual(before);
     expect(await usageOf(ref)).toEqual([]);
+  });
+
+  it("revokes no key of another team's consumer through its own consumer's path", async () => {
+    await asset('consumer:risk-reader', OTHER, { contact: 'risk@example.com' });
+    const theirs = (await adminOk(admin('post', '/v1/assets/consumer/risk-reader/keys'), 'key')).body as { id: number; secret: string };
+    const ours = (await adminOk(admin('post', `/v1/assets/consumer/${CONSUMER}/keys`), 'key')).body as { id: number; secret: string };
+    const viaOwn = await as('own-team', 'delete', `/v1/assets/consumer/${CONSUMER}/keys/${theirs.id}`);
+    expect([viaOwn.status, viaOwn.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+    const viaOther = await as('other-team', 'delete', `/v1/assets/consumer/risk-reader/keys/${ours.id}`);
+    expect([viaOther.status, viaOther.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+    const live = await sql<{ revoked_at: unknown }>('SELECT revoked_at FROM tokens WHERE id = ANY($1) ORDER BY id', [[theirs.id, ours.id]]);
+    expect(live).toEqual([{ revoked_at: null }, { revoked_at: null }]);
+    // Both keys still authenticate.
+    for (const key of [theirs, ours])
+      expect((await t.anon.post('/v1/access-check').set('authorization', `Bearer ${key.secret}`).send({ asset: 'source:shared' })).status).toBe(200);
   });
 
   it('judges every GraphQL mutation for every principal, and a refusal stores nothing', async () => {
