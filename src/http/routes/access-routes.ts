@@ -18,9 +18,9 @@ export const accessRoutes =
           description:
             'The mode is the asset\'s `accessPolicy`, else the server default. `open` allows; `warn` allows and warns ' +
             'an undeclared reader; `enforce` refuses readers without a direct declared dependency (unknown names ' +
-            'included) and everyone once the asset is past its sunset date. With `Authorization: Bearer <key>` the key ' +
-            'names the consumer and `consumer` may be left out; a body naming another consumer is a 403; an unknown or ' +
-            'revoked key is a 401.',
+            'included) and everyone once the asset is past its sunset date. With a consumer\'s token (`Authorization: Bearer <key>`) ' +
+            'the token names the consumer: `consumer` may be left out, and a body naming another consumer is ignored; an ' +
+            'unknown, expired or revoked token is a 401.',
           body: accessCheckBodySchema,
           response: {
             200: accessAnswerSchema,
