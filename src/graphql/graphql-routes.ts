@@ -4,8 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLError } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { Container } from '../container.js';
+import { NotAllowedError, RateLimitedError, UnauthorizedError } from '../domain/errors.js';
 import { createContext, type GraphQLContext } from './context.js';
-import { maskError } from './errors.js';
+import { domainExtensions, maskError } from './errors.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { explorerCsp, renderExplorer } from './explorer-page.js';
 import { GRAPHQL_LIMITS, LIMIT_CODE } from './limits.js';
@@ -63,6 +64,20 @@ export const graphqlRoutes = (c: Container) => async (app: FastifyInstance) => {
     },
     context: ({ req }) => createContext(c, req),
     plugins: [EnvelopArmorPlugin(armor), useReadAccess(c.policy), useOperationChecks(), useOperationLimits(), useRequestIds()],
+  });
+
+  // Authentication refuses a request before yoga sees it (authentication.ts, onRequest):
+  // the answer keeps its status and headers but is in GraphQL's shape, with the code a
+  // GraphQL client looks for (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED). Anything else
+  // goes on to the app's handler.
+  app.setErrorHandler((error: unknown, request, reply) => {
+    if (!(error instanceof UnauthorizedError || error instanceof NotAllowedError || error instanceof RateLimitedError)) throw error;
+    const status = error instanceof UnauthorizedError ? 401 : error instanceof NotAllowedError ? 403 : 429;
+    if (error instanceof UnauthorizedError) reply.header('www-authenticate', 'Bearer realm="depcat"');
+    if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+    return reply
+      .code(status)
+      .send({ errors: [{ message: error.message, extensions: { ...domainExtensions(error), requestId: request.id } }] });
   });
 
   // graphql-yoga's Fastify integration: yoga answers; Fastify sends what it answered.
