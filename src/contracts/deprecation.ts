@@ -21,7 +21,8 @@ export const historyResponseSchema = z.object({
   items: z.array(
     z.object({
       action: z.enum(['create', 'update', 'deprecate', 'reinstate', 'delete']),
-      actor: z.string(),
+      actor: z.string().describe("the token's name"),
+      onBehalfOf: z.string().nullable().describe('whom the token said it acted for (X-Actor), if anyone'),
       at: z.string(),
       revision: z.number().int(),
       changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),

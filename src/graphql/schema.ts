@@ -340,7 +340,10 @@ export const typeDefs = /* GraphQL */ `
 
   type HistoryEntry {
     action: HistoryAction!
+    "The token's name."
     actor: String!
+    "Whom the token said it acted for (X-Actor), if anyone."
+    onBehalfOf: String
     at: String!
     revision: Int!
     changes: [FieldChange!]!
