@@ -130,7 +130,7 @@ describe('notice payloads', () => {
     await t.anon.post('/v1/assets/feature/ac_n/deprecate').set(auth).set('x-actor', 'ivan').send({ reason: 'old' }).expect(200);
     await graphql('mutation { reinstateAsset(ref: "feature:ac_n") { ref } }', { ...auth });
     await t.anon.delete('/v1/assets/feature/ac_n').query({ force: 'true', reason: 'bye' }).set(auth).set('x-actor', 'judy').expect(204);
-    const got = await until(() => {
+    const got = await until(async () => {
       const bodies = receiver.received.filter((r) => r.path === '/ac_reader').map((r) => r.body);
       return bodies.length >= 3 && bodies;
     }, 'three notices to consumer:ac_reader');

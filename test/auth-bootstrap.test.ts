@@ -172,7 +172,7 @@ describe('bootstrap of a spawned server on the embedded database', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     server = child;
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${out}`);
@@ -199,7 +199,7 @@ describe('bootstrap of a spawned server on the embedded database', () => {
     const out = first.stdout();
     const secrets = out.match(new RegExp(SECRET.source, 'g')) ?? [];
     expect(secrets).toHaveLength(1);
-    const [secret] = secrets;
+    const secret = secrets[0]!;
     const logLines = out.split('\n').filter((line) => line.startsWith('{'));
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(line).not.toContain(secret);

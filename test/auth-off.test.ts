@@ -92,7 +92,7 @@ describe('a spawned server with DEPCAT_AUTH=off', () => {
     delete env.DEPCAT_ADMIN_TOKEN;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
       const deadline = Date.now() + 60_000;
       while (!out.includes('depcat is listening') && Date.now() < deadline) {
