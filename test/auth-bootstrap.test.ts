@@ -140,7 +140,7 @@ describe('bootstrap on PostgreSQL', () => {
     const first = await start(db);
     const { secret, name } = first.container.bootstrap as { created: true; secret: string; name: string };
     const http = supertest(first.app.server);
-    const expiresAt = new Date(Date.now() + 1200).toISOString();
+    const expiresAt = new Date(Date.now() + 2500).toISOString();
     const brief = await http.post('/v1/tokens').set(bearer(secret)).send({ name: 'bs-brief-admin', scopes: ['admin'], expiresAt });
     expect(brief.status).toBe(201);
     const id = (await storedTokens(db)).find((row) => row.name === name)!.id;
