@@ -3,7 +3,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { Lifecycle, type BackgroundTask } from '../src/lifecycle.js';
 import { createTestDatabase } from './helpers/database.js';
-import { ADMIN_AUTH, TEST_ENV } from './helpers/test-app.js';
+import { TEST_ENV } from './helpers/test-app.js';
 
 const recorder = () => {
   const events: string[] = [];
