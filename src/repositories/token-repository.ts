@@ -115,15 +115,20 @@ export class TokenRepository {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
-  /** The token a secret hashes to: one probe of the unique index. */
-  async byHash(secretHash: string): Promise<TokenCredential | null> {
-    const rows = await this.db.query<RawToken>(
-      `SELECT ${COLUMNS} FROM tokens t LEFT JOIN assets c ON c.id = t.consumer_id WHERE t.secret_hash = $1`,
-      [secretHash],
-      'depcat_token_by_hash',
+  /** The tokens secrets hash to, in their order (null where none): one probe of the unique index each, in one statement. */
+  async byHashes(secretHashes: readonly string[]): Promise<(TokenCredential | null)[]> {
+    const rows = await this.db.query<RawToken & { ord: string }>(
+      `SELECT h.ord, ${COLUMNS}
+         FROM unnest($1::text[]) WITH ORDINALITY AS h(hash, ord)
+         JOIN tokens t ON t.secret_hash = h.hash
+         LEFT JOIN assets c ON c.id = t.consumer_id`,
+      [secretHashes],
+      'depcat_tokens_by_hash',
     );
-    const row = rows[0];
-    return row ? { ...toRow(row), secretHash: row.secret_hash, consumerId: row.consumer_id, expired: row.expired } : null;
+    const found: (TokenCredential | null)[] = secretHashes.map(() => null);
+    for (const row of rows)
+      found[Number(row.ord) - 1] = { ...toRow(row), secretHash: row.secret_hash, consumerId: row.consumer_id, expired: row.expired };
+    return found;
   }
 
   /** Revokes once: revoking again keeps the first time. False if there is no such token (for `consumerId`, if given). */

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { InputError, NotFoundError, UnauthorizedError } from '../domain/errors.js';
 import { formatRef } from '../domain/model.js';
 import type { Page } from '../domain/page.js';
@@ -5,7 +6,7 @@ import { pageFrom } from '../domain/page.js';
 import type { Policy } from '../domain/policy.js';
 import { SCOPES, SCOPES_OF, type Caller, type Principal, type PrincipalType, type Scope } from '../domain/principal.js';
 import { hashTokenSecret, newTokenSecret, secretMatches } from '../domain/token-secret.js';
-import type { TokenRow } from '../repositories/token-repository.js';
+import type { TokenCredential, TokenRow } from '../repositories/token-repository.js';
 import type { UnitOfWork } from '../repositories/store.js';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -57,6 +58,13 @@ export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
 /** Tokens: who a secret is, and issuing, listing and revoking them (admin only). */
 export class TokenService {
   private readonly adminHash: string | undefined;
+  /**
+   * Authentications arriving together share one statement (cache off: every request
+   * reads the table as of a statement that started after it arrived, so a revocation
+   * counts from the next request on). Batches gather until the next turn of the event
+   * loop, as the access check's do (access-repository.ts).
+   */
+  private readonly byHash: DataLoader<string, TokenCredential | null>;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -64,6 +72,11 @@ export class TokenService {
     private readonly options: TokenOptions,
   ) {
     this.adminHash = options.adminToken === undefined ? undefined : hashTokenSecret(options.adminToken);
+    this.byHash = new DataLoader((hashes) => this.uow.read.tokens.byHashes(hashes), {
+      cache: false,
+      maxBatchSize: 500,
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    });
   }
 
   /**
@@ -73,7 +86,7 @@ export class TokenService {
   async authenticate(secret: string): Promise<Principal> {
     if (this.adminHash !== undefined && secretMatches(secret, this.adminHash))
       return { type: 'admin', name: 'admin', tokenId: null, scopes: SCOPES };
-    const token = await this.uow.read.tokens.byHash(hashTokenSecret(secret));
+    const token = await this.byHash.load(hashTokenSecret(secret));
     if (!token || !secretMatches(secret, token.secretHash)) throw new UnauthorizedError('the token is not known');
     if (token.revokedAt !== null) throw new UnauthorizedError(`the token "${token.name}" has been revoked`);
     if (token.expired) throw new UnauthorizedError(`the token "${token.name}" expired at ${token.expiresAt}`);
