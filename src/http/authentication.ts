@@ -102,17 +102,17 @@ export async function registerAuthentication(
     // The not-found handler has no route config: a 404 needs no caller.
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public') return;
-    const onBehalfOf = onBehalfOfFrom(request.headers['x-actor']);
     if (!enabled) {
-      request.caller = { principal: { type: 'unchecked' }, onBehalfOf };
+      request.caller = { principal: { type: 'unchecked' }, onBehalfOf: onBehalfOfFrom(request.headers['x-actor']) };
       return;
     }
     const header = request.headers.authorization;
     const principal: Principal = header === undefined ? { type: 'anonymous' } : await principalOf(request, header);
-    request.caller = { principal, onBehalfOf };
     if (access === 'read') policy.read(principal);
     if (access === 'write' && principal.type === 'anonymous')
       throw new UnauthorizedError('a token is required: send Authorization: Bearer <token>', { rule: 'token-required' });
+    // X-Actor is input too: read only once the caller may be answered at all (a bad one is a 400 after the 401).
+    request.caller = { principal, onBehalfOf: onBehalfOfFrom(request.headers['x-actor']) };
   });
 
   return {
