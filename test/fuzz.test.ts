@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_AUTH } from './helpers/test-app.js';
 import { Fuzzer } from './fuzz/fuzzer.js';
 import { INPUT_KINDS, type FuzzRequest } from './fuzz/request.js';
 
@@ -39,7 +40,12 @@ describe('the fuzzer', () => {
 
   it('sees every row a write stores, and every table a checksum sees changing', async () => {
     await fuzzer.watch.changes();
-    const put = await fuzzer.t.app.inject({ method: 'PUT', url: '/v1/assets/source/watched', payload: { owner: 'team-data' } });
+    const put = await fuzzer.t.app.inject({
+      method: 'PUT',
+      url: '/v1/assets/source/watched',
+      headers: ADMIN_AUTH,
+      payload: { owner: 'team-data' },
+    });
     expect(put.statusCode).toBe(201);
     const seen = new Set((await fuzzer.watch.changes()).map((c) => c.table));
     expect([...seen]).toEqual(expect.arrayContaining(['asset_history', 'assets', 'graph_changes']));

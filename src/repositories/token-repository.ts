@@ -96,11 +96,15 @@ export class TokenRepository {
     return toRow(row);
   }
 
-  /** Tokens by id, filtered by principal, revoked and expired ones included. */
+  /**
+   * Tokens by id, filtered by principal, revoked and expired ones included. The cursor's id
+   * is compared as a bigint: one past the integer ids (a forged cursor) is an empty page, not
+   * the database's out-of-range error.
+   */
   async list(query: TokenListQuery): Promise<TokenRow[]> {
     const rows = await this.db.query<RawToken>(
       `SELECT ${COLUMNS} FROM tokens t LEFT JOIN assets c ON c.id = t.consumer_id
-        WHERE ($1::text IS NULL OR t.team = $1) AND ($2::int IS NULL OR t.consumer_id = $2) AND t.id > $3
+        WHERE ($1::text IS NULL OR t.team = $1) AND ($2::int IS NULL OR t.consumer_id = $2) AND t.id > $3::bigint
         ORDER BY t.id LIMIT $4`,
       [query.team ?? null, query.consumerId ?? null, query.afterId ?? 0, query.limit],
     );

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { isTokenSecret } from '../../src/domain/token-secret.js';
+import { ADMIN_AUTH } from '../helpers/test-app.js';
 import type { Json } from './request.js';
 
 export const KINDS = ['source', 'feature', 'model', 'consumer'] as const;
@@ -6,6 +8,16 @@ export type Kind = (typeof KINDS)[number];
 
 /** A valid name of exactly `length` characters (the pattern allows 200). */
 export const longName = (stem: string, length: number): string => (stem + '_').padEnd(length, 'x');
+
+/** The team of the fuzzer's team token: it owns none of the seed's assets (nor any the fuzzer names). */
+export const STRANGER_TEAM = 'team-none';
+
+/** A token the fuzzer sends for another principal than the admin, made at seeding. */
+export interface PrincipalToken {
+  id: number;
+  name: string;
+  secret: string;
+}
 
 /** Where consumers' webhooks point: a closed port on this machine, so a delivery fails at once and goes nowhere. */
 export const WEBHOOK = 'http://127.0.0.1:9/hook';
@@ -76,7 +88,13 @@ export class Catalog {
   readonly tags = ['core', 'ads', 'nightly'];
   /** Identities that read (consumer names, refs, a stranger); the API key's secret joins them once issued. */
   readonly identities = ['app', 'consumer:app', 'dash', 'consumer:dash', 'stranger', 'svc-batch'];
-  readonly keyIds: number[] = [1];
+  /** Ids of keys a valid revocation may revoke: the disposable key's (never a principal's below). */
+  readonly keyIds: number[] = [];
+  /** A team token for STRANGER_TEAM (read, write, ingest). */
+  team?: PrincipalToken;
+  /** consumer:app's own token, from its keys route (read, write, ingest). */
+  consumer?: PrincipalToken;
+  private made = 0;
   /** Cursors each target issued, by target: valid `cursor`/`after` values. */
   readonly cursors = new Map<string, string[]>();
 
@@ -88,7 +106,7 @@ export class Catalog {
 
   /** Registers (or restores) the seed: the assets, the deprecation, a key and an undeclared reader. */
   async seed(): Promise<void> {
-    const batch = await this.app.inject({ method: 'POST', url: '/v1/batch', payload: { assets: SEED } });
+    const batch = await this.app.inject({ method: 'POST', url: '/v1/batch', headers: ADMIN_AUTH, payload: { assets: SEED } });
     if (batch.statusCode !== 200) {
       // A deprecation is undone by reinstating, never by a batch: undo the run's, then retry.
       // (Through GraphQL, which takes a ref of any length in its arguments.)
@@ -97,6 +115,7 @@ export class Catalog {
         await this.app.inject({
           method: 'POST',
           url: '/graphql',
+          headers: ADMIN_AUTH,
           payload: {
             query: 'mutation($ref: String!, $l: Lifecycle) { reinstateAsset(ref: $ref, lifecycle: $l) { ref } }',
             variables: { ref: asset.ref, l: lifecycle },
@@ -111,16 +130,49 @@ export class Catalog {
       sunsetAt: '2099-12-31',
     });
     await this.send('POST', '/v1/usage', { events: [{ consumer: 'stranger', asset: 'source:raw', count: 3 }] });
-    if (this.keyIds.length === 1) {
-      const key = (await this.send('POST', '/v1/assets/consumer/app/keys')) as { id: number; secret: string };
+    if (this.keyIds.length === 0) {
+      // A key for valid revocations to revoke (first, so that no principal's token has its id).
+      const key = (await this.send('POST', '/v1/assets/consumer/app/keys')) as { id: number };
       this.keyIds.push(key.id);
+    }
+    // The other principals' tokens, made again when a request revoked one (see revoked()).
+    if (!this.team) {
+      const name = `fuzz-team-${++this.made}`;
+      const token = (await this.send('POST', '/v1/tokens', {
+        name,
+        team: STRANGER_TEAM,
+        scopes: ['read', 'write', 'ingest'],
+        expiresAt: null,
+      })) as { id: number; secret: string };
+      this.team = { id: token.id, name, secret: token.secret };
+    }
+    if (!this.consumer) {
+      const key = (await this.send('POST', '/v1/assets/consumer/app/keys')) as { id: number; secret: string; prefix: string };
+      this.consumer = { id: key.id, name: `consumer:app/${key.prefix}`, secret: key.secret };
+      // Its secret is an identity a careless client puts in a body (the access check refuses it there).
+      for (let i = this.identities.length - 1; i >= 0; i--) if (isTokenSecret(this.identities[i])) this.identities.splice(i, 1);
       this.identities.push(key.secret);
     }
   }
 
-  /** The secret of the API key issued at seeding, if any. */
+  /** The secret of consumer:app's token, if it has one. */
   get keySecret(): string | undefined {
-    return this.identities.find((identity) => identity.startsWith('dck_'));
+    return this.consumer?.secret;
+  }
+
+  /**
+   * Forgets the principals' tokens a change revoked or deleted (a valid revocation, or
+   * the deletion of consumer:app); true when the next seeding must make them again.
+   */
+  revoked(changes: readonly { table: string; op: string; row: Record<string, unknown> | null }[]): boolean {
+    let gone = false;
+    for (const change of changes) {
+      if (change.table !== 'tokens' || !(change.op === 'DELETE' || change.row?.revoked_at != null)) continue;
+      const id = Number(change.row?.id);
+      if (this.team?.id === id) [this.team, gone] = [undefined, true];
+      if (this.consumer?.id === id) [this.consumer, gone] = [undefined, true];
+    }
+    return gone;
   }
 
   /** Keeps the cursors an answer carries, as valid values for later requests of that target. */
@@ -141,7 +193,7 @@ export class Catalog {
   }
 
   private async send(method: 'POST', url: string, body?: Json): Promise<unknown> {
-    const res = await this.app.inject({ method, url, ...(body === undefined ? {} : { payload: body as object }) });
+    const res = await this.app.inject({ method, url, headers: ADMIN_AUTH, ...(body === undefined ? {} : { payload: body as object }) });
     if (res.statusCode >= 300 && !(res.statusCode === 409 && url.endsWith('/deprecate')))
       throw new Error(`seeding ${method} ${url} failed: ${res.statusCode} ${res.body.slice(0, 500)}`);
     return res.json();

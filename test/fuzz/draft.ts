@@ -1,4 +1,4 @@
-import { formatPath, isObject, nodesOf, setAt, type Expectation, type InputKind, type Json, type Location, type Segment } from './request.js';
+import { formatPath, isObject, nodesOf, setAt, type Expectation, type InputKind, type Json, type Location, type RouteAccess, type Segment } from './request.js';
 import { schemaAt, type JsonSchema } from './values.js';
 
 /**
@@ -10,6 +10,8 @@ export interface Draft {
   api: 'rest' | 'graphql';
   target: string;
   write: boolean;
+  /** What the route asks of its caller (GraphQL's: `service`). */
+  access: RouteAccess;
   kind: InputKind;
   what: string;
   params: Record<string, string>;
@@ -35,6 +37,8 @@ export interface Draft {
   /** The Content-Type sent; null: none. Defaults to the operation's own. */
   contentType?: string | null;
   expect: Expectation;
+  /** GraphQL: the document is a mutation's own (a bad one): sent as it is, never written again from the variables. */
+  ownDocument?: boolean;
   /** GraphQL: sent as a GET with the operation in the query string. */
   transport?: 'get';
 }

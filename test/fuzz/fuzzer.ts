@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { ADMIN_AUTH, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { Catalog } from './catalog.js';
 import { graphqlOperations, graphqlRequests, introspect } from './graphql.js';
 import { isRefusal, judge, type Verdict } from './oracle.js';
@@ -95,14 +95,23 @@ export class Fuzzer {
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<Fuzzer> {
-    const t = await startTestApp({ DEPCAT_WEBHOOK_BACKOFF_MS: '600000', ...env });
+    // The failed-authentication limit would turn the bad tokens' 401s into 429s within a minute.
+    const t = await startTestApp({ DEPCAT_WEBHOOK_BACKOFF_MS: '600000', DEPCAT_AUTH_FAILURE_LIMIT: '1000000', ...env });
     const watch = await StoreWatch.install(t.db.url);
     const catalog = new Catalog(t.app, t.container.config.bodyLimit);
     await catalog.seed();
     await watch.changes();
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    const schema = await introspect(async (body) => (await t.app.inject({ method: 'POST', url: '/graphql', payload: body })).json());
-    const rest = restOperations(doc);
+    const schema = await introspect(
+      async (body) => (await t.app.inject({ method: 'POST', url: '/graphql', headers: ADMIN_AUTH, payload: body })).json(),
+    );
+    // What each route declared, by method and path as the document writes it (`{name}` for `:name`).
+    const declared = new Map(t.app.declaredAccess().map((r) => [`${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`, r.access]));
+    const rest = restOperations(doc, (method, path) => {
+      const access = declared.get(`${method} ${path}`);
+      if (!access) throw new Error(`${method} ${path} is in /openapi.json but declares no access`);
+      return access;
+    });
     const graphql = graphqlOperations(schema);
     const requests = fc.oneof(
       { weight: 3, arbitrary: fc.oneof(...rest.map((op) => restRequests(op, catalog))) },
@@ -144,9 +153,17 @@ export class Fuzzer {
     // Read the changes whatever the verdict: the next request must start from a clean log.
     const changes = await this.watch.changes();
     const agreed = access ? await this.controlsAgree(controls) : null;
-    const verdicts = [judge(request, response), this.storedOnRefusal(request, response, changes), agreed].filter(
-      (v): v is Verdict => v !== null,
-    );
+    const verdicts = [
+      judge(request, response),
+      this.storedOnRefusal(request, response, changes),
+      isRefusal(request, response) ? null : this.storedByPrincipal(request, changes),
+      agreed,
+    ].filter((v): v is Verdict => v !== null);
+    // A request that revoked a principal's token (or deleted consumer:app with it): made again at once.
+    if (this.catalog.revoked(changes)) {
+      await this.catalog.seed();
+      await this.watch.changes();
+    }
     this.previous = `${summary(request)} -> ${response.status} ${cut(response.body, 200)}`;
     if (verdicts.length === 0) {
       if (response.status === 200) this.catalog.harvest(request.target, safeJson(response.body));
@@ -180,6 +197,43 @@ export class Fuzzer {
       class: 'stored-on-refusal',
       reason: `a refused request changed ${unexplained.length} row(s): ${shown.join('; ')} (the request before it: ${this.previous})`,
     };
+  }
+
+  /**
+   * What an accepted request stored, for whom it was made: the history names the token
+   * (its actor) and X-Actor only as `onBehalfOf`; the stranger team's token changes no
+   * asset and no token (it owns none); consumer:app's changes only consumer:app.
+   */
+  private storedByPrincipal(request: FuzzRequest, changes: StoredChange[]): Verdict | null {
+    const who = request.expect.principal;
+    const token = who ? this.catalog[who] : undefined;
+    const actor = token?.name ?? 'admin';
+    const onBehalfOf = request.headers['x-actor']?.trim() || null;
+    const wrong = (reason: string): Verdict => ({ class: 'stored-for-another', reason });
+    const own = new Set<number>();
+    for (const c of changes)
+      if (c.table === 'assets' && c.row?.kind === 'consumer' && c.row?.name === 'app') own.add(Number(c.row.id));
+    for (const c of changes) {
+      const row = c.row ?? {};
+      // (A consumer's first webhook secret is the outbox worker's, made in the background.)
+      if (c.table === 'webhook_secrets' && c.op === 'INSERT' && row.previous_secret === null) continue;
+      if (c.table === 'asset_history' && c.op === 'INSERT') {
+        if (row.actor !== actor) return wrong(`the history's actor is ${JSON.stringify(row.actor)}, not the token's name ${JSON.stringify(actor)}`);
+        if ((row.on_behalf_of ?? null) !== onBehalfOf)
+          return wrong(`the history's onBehalfOf is ${JSON.stringify(row.on_behalf_of)}, not X-Actor's ${JSON.stringify(onBehalfOf)}`);
+      }
+      if (who === 'team' && ['assets', 'asset_history', 'dependencies', 'tokens', 'webhook_secrets'].includes(c.table))
+        return wrong(`the stranger team's token changed ${c.table}: ${c.op} ${cut(JSON.stringify(row), 200)}`);
+      if (who !== 'consumer') continue;
+      const itself =
+        c.table === 'assets' || c.table === 'asset_history'
+          ? row.kind === 'consumer' && row.name === 'app'
+          : c.table === 'dependencies'
+            ? own.has(Number(row.dependent_id))
+            : !['tokens', 'webhook_secrets'].includes(c.table);
+      if (!itself) return wrong(`consumer:app's token changed another's ${c.table}: ${c.op} ${cut(JSON.stringify(row), 200)}`);
+    }
+    return null;
   }
 
   /** The valid checks sent alongside must answer as the same check sent alone. */
@@ -241,9 +295,10 @@ function controlRequest(): FuzzRequest {
     what: 'a control',
     method: 'POST',
     url: '/v1/access-check',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
     payload: JSON.stringify(CONTROL),
     write: false,
+    access: 'service',
     expect: {},
   };
 }

@@ -14,9 +14,10 @@ import {
   type GraphQLOutputType,
   type IntrospectionQuery,
 } from 'graphql';
+import { ADMIN_AUTH } from '../helpers/test-app.js';
 import { fitItems, fitToKind, type Catalog } from './catalog.js';
 import { bodyText, putRaw, type Draft } from './draft.js';
-import { MUTATIONS, WEIGHTS, type MutationContext } from './mutations.js';
+import { MUTATIONS, WEIGHTS, withBadTokens, type MutationContext } from './mutations.js';
 import { listFilter, readersOf } from './rest.js';
 import { INPUT_KINDS, isObject, type Expectation, type FuzzRequest, type Json } from './request.js';
 import { validValue, withoutAbsent, type JsonSchema } from './values.js';
@@ -40,9 +41,6 @@ export async function introspect(send: (body: object) => Promise<unknown>) {
 }
 
 const INT32 = 2 ** 31;
-
-/** The mutations the history records, with their actor from `X-Actor` (not usage, not notice retries). */
-const HISTORY_MUTATIONS = new Set(['upsertAsset', 'upsertAssets', 'deleteAsset', 'deprecateAsset', 'reinstateAsset']);
 
 /** A GraphQL input type as the JSON schema the value generators read. */
 function inputSchema(type: GraphQLInputType): JsonSchema {
@@ -160,14 +158,16 @@ function baseDraft(op: GraphQLOperation, catalog: Catalog): fc.Arbitrary<Draft> 
     type: 'object',
     properties: { ...Object.fromEntries(op.args.map((a) => [a.name, a.schema])), nf: { type: 'integer' } },
   };
-  const headerSlots = op.operation === 'mutation' ? ['x-actor'] : [];
+  // The route authenticates every operation (a query too) and reads X-Actor with the token.
+  const headerSlots = ['authorization', 'x-actor'];
   return fc.tuple(variables, fc.boolean(), fc.constantFrom('fuzzer', '')).map(([vars, nested, actor]): Draft => {
     const body: Record<string, Json> = nested && takesNestedFirst(op) ? { ...vars, nf: 2 } : vars;
-    const headers: Record<string, string> = actor && op.operation === 'mutation' ? { 'x-actor': actor } : {};
+    const headers: Record<string, string> = { ...(actor ? { 'x-actor': actor } : {}), ...ADMIN_AUTH };
     return {
       api: 'graphql',
       target: op.target,
       write: op.operation === 'mutation',
+      access: 'service',
       kind: 'valid',
       what: 'a valid operation',
       params: {},
@@ -177,7 +177,7 @@ function baseDraft(op: GraphQLOperation, catalog: Catalog): fc.Arbitrary<Draft> 
       body,
       bodySchema,
       envelope: { query: documentOf(op, vars, nested) },
-      readsActor: HISTORY_MUTATIONS.has(op.name),
+      readsActor: true,
       headerSlots,
       headers,
       raw: [],
@@ -279,7 +279,7 @@ function overGet(op: GraphQLOperation, draft: Draft): Draft {
 function toRequest(op: GraphQLOperation, given: Draft): FuzzRequest {
   // A mutation may add an argument (a filter, say): declare what the variables now hold.
   const draft =
-    given.kind !== 'bad-document' && given.envelope && isObject(given.body)
+    given.kind !== 'bad-document' && !given.ownDocument && given.envelope && isObject(given.body)
       ? { ...given, envelope: { ...given.envelope, query: documentOf(op, withoutNf(given.body), 'nf' in given.body) } }
       : given;
   const headers: Record<string, string> = { ...draft.headers };
@@ -291,6 +291,7 @@ function toRequest(op: GraphQLOperation, given: Draft): FuzzRequest {
     target: op.target,
     what: draft.what,
     write: draft.write,
+    access: draft.access,
     expect,
     readers: readersOf(draft),
   };
@@ -321,6 +322,6 @@ export function graphqlRequests(op: GraphQLOperation, catalog: Catalog): fc.Arbi
       const mutation = MUTATIONS[kind]?.(draft, ctx);
       if (mutation) options.push({ weight: WEIGHTS[kind], arbitrary: mutation });
     }
-    return fc.oneof(...options).map((d) => toRequest(op, d));
+    return withBadTokens(options).map((d) => toRequest(op, d));
   });
 }

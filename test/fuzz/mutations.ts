@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { longName, type Catalog } from './catalog.js';
+import { TEST_ADMIN_TOKEN } from '../helpers/test-app.js';
+import { fitToKind, longName, type Catalog } from './catalog.js';
 import {
   bodySlots,
   bodyText,
@@ -81,15 +82,18 @@ function withChar(chars: string[], kind: InputKind, label: string): Mutation {
               ? !draft.target.startsWith('GET ')
               : draft.write;
         const field = { in: slot.in, field: slot.field, loose: true };
+        // Whatever it is, a character more makes a token no token: a 401 (checked before anything else).
+        const token: Expectation = slot.name === 'authorization' ? { token: 'invalid', principal: undefined } : {};
         if (slot.name === 'metadata' && slot.value === undefined) {
           const metadata = where === 'key' ? { [`k${char}ey`]: 1 } : { note: `a${char}b`, list: [`x${char}`] };
-          return done(put(draft, slot, metadata), kind, `${label} in ${describe(slot)} ${where}s`, { field });
+          return done(put(draft, slot, metadata), kind, `${label} in ${describe(slot)} ${where}s`, { field, ...token });
         }
         const base = typeof slot.value === 'string' ? slot.value : 'a';
         const i = at % (base.length + 1);
         const value = base.slice(0, i) + char + base.slice(i);
         return done(put(draft, slot, value), kind, `${label} in ${describe(slot)}: ${excerpt(value)}`, {
           field,
+          ...token,
           ...(kind === 'nul' && refused ? { reject: true } : {}),
         });
       });
@@ -540,10 +544,10 @@ const unknownRef: Mutation = (draft) => {
   return choices.length > 0 ? fc.oneof(...choices) : null;
 };
 
-const badHeader: Mutation = (draft, ctx) => {
-  const slots = headerSlots(draft);
+const badHeader: Mutation = (draft) => {
+  // (Authorization has kinds of its own: bad-token, other-principal.)
+  const slots = headerSlots(draft).filter((s) => s.name !== 'authorization');
   if (slots.length === 0) return null;
-  const secret = ctx.catalog.keySecret;
   const values: Record<string, [string, boolean][]> = {
     'x-actor': [
       ['a'.repeat(201), draft.readsActor === true],
@@ -566,14 +570,6 @@ const badHeader: Mutation = (draft, ctx) => {
       // (a precondition is only evaluated on a request that would otherwise succeed, RFC 9110 13.2.1).
       ['"999999"', true],
     ],
-    authorization: [
-      ['Bearer', true],
-      ['Basic abc', true],
-      ['Bearer a b', true],
-      ['Bearer dck_unknown', true],
-      [`Bearer ${'x'.repeat(5000)}`, true],
-      [`Bearer ${secret ?? 'dck_none'}`, false],
-    ],
   };
   return fc.constantFrom(...slots).chain((slot) =>
     fc
@@ -588,6 +584,90 @@ const badHeader: Mutation = (draft, ctx) => {
       ),
   );
 };
+
+/**
+ * Authorization values that authenticate no one (null: no header at all), and two that are
+ * the admin token still (the scheme is case-insensitive, the spaces after it any number).
+ */
+const TOKENS: [string | null, Expectation['token']][] = [
+  [null, 'missing'],
+  ['Bearer', 'invalid'],
+  ['Bearer ', 'invalid'],
+  ['Basic abc', 'invalid'],
+  ['Bearer a b', 'invalid'],
+  [`Bearer dct_${'A'.repeat(43)}`, 'invalid'],
+  ['Bearer dck_unknown', 'invalid'],
+  [`Bearer ${TEST_ADMIN_TOKEN}x`, 'invalid'],
+  [`Token ${TEST_ADMIN_TOKEN}`, 'invalid'],
+  [`Bearer ${'x'.repeat(5000)}`, 'invalid'],
+  [`Bearer dct_${'x'.repeat(600)}`, 'invalid'],
+  [`bearer ${TEST_ADMIN_TOKEN}`, undefined],
+  [`Bearer   ${TEST_ADMIN_TOKEN}`, undefined],
+];
+
+/**
+ * The token replaced by a bad one (or none), on a valid request or one already bad in
+ * another way: authentication answers before the body is read, so a request that is both
+ * unauthenticated and malformed is a 401, not a 400.
+ */
+const badToken = (draft: Draft): fc.Arbitrary<Draft> =>
+  fc.constantFrom(...TOKENS).map(([value, token]) => {
+    const { authorization: _, ...others } = draft.headers;
+    const headers = value === null ? others : { ...others, authorization: value };
+    const what = value === null ? 'no Authorization header' : `Authorization: ${excerpt(value)}`;
+    return done({ ...draft, headers, ownDocument: draft.ownDocument || draft.kind === 'bad-document' }, 'bad-token', draft.kind === 'valid' ? what : `${what}, and ${draft.what}`, {
+      token,
+      principal: undefined,
+      onlyToken: draft.kind === 'valid',
+    });
+  });
+
+/** The targets where a consumer's token reports reads (as itself only). */
+const USAGE_TARGETS = new Set(['POST /v1/usage', 'mutation recordUsage']);
+
+/** The request made about consumer:app's own things, as its token may: its own asset, its own reads. */
+function aboutItself(draft: Draft): Draft {
+  if (draft.target === 'PUT /v1/assets/{kind}/{name}' && isObject(draft.body) && 'owner' in draft.body)
+    return { ...draft, params: { kind: 'consumer', name: 'app' }, body: fitToKind({ ...draft.body, owner: 'team-app' }, 'consumer', 'consumer:app') };
+  if (USAGE_TARGETS.has(draft.target) && draft.body !== undefined) {
+    const own = (node: Json, key: string): Json =>
+      Array.isArray(node)
+        ? node.map((n) => own(n, key))
+        : isObject(node)
+          ? Object.fromEntries(Object.entries(node).map(([k, v]) => [k, own(v, k)]))
+          : key === 'consumer' && typeof node === 'string'
+            ? 'app'
+            : node;
+    return { ...draft, body: own(draft.body, '') };
+  }
+  return draft;
+}
+
+/**
+ * A valid token of another principal than the admin: the stranger team's (it owns no
+ * asset the fuzzer names), or consumer:app's, now and then on a request about its own things.
+ */
+const otherPrincipal: Mutation = (draft, ctx) =>
+  fc.tuple(fc.constantFrom<'team' | 'consumer'>('team', 'consumer'), fc.boolean()).map(([who, itself]) => {
+    const token = ctx.catalog[who];
+    // (Made again at once when a request revokes one: see Fuzzer.check.)
+    if (!token) return done(draft, 'other-principal', `the ${who} token, revoked: the admin's instead`);
+    const next = who === 'consumer' && itself ? aboutItself(draft) : draft;
+    return done(
+      { ...next, headers: { ...next.headers, authorization: `Bearer ${token.secret}` } },
+      'other-principal',
+      `${who} token ${token.name}${next === draft ? '' : ', about itself'}`,
+      { principal: who, token: undefined, onlyToken: true },
+    );
+  });
+
+/** A request of any kind, or now and then one of any kind also sent with a bad token. */
+export function withBadTokens(options: fc.WeightedArbitrary<Draft>[]): fc.Arbitrary<Draft> {
+  const mutated = fc.oneof(...options);
+  // (Not over a request whose token a mutation already spoilt: replacing it would undo that.)
+  const layered = mutated.chain((d) => (d.expect.token === undefined ? badToken(d) : fc.constant(d)));
+  return fc.oneof({ weight: 12, arbitrary: mutated }, { weight: 1, arbitrary: layered });
+}
 
 /** The mutations by kind; GraphQL's own kinds (a bad document, a huge `first`) are in graphql.ts. */
 export const MUTATIONS: Partial<Record<InputKind, Mutation>> = {
@@ -606,6 +686,8 @@ export const MUTATIONS: Partial<Record<InputKind, Mutation>> = {
   'invalid-cursor': invalidCursor,
   'unknown-ref': unknownRef,
   'bad-header': badHeader,
+  'bad-token': badToken,
+  'other-principal': otherPrincipal,
 };
 
 /** How often each kind is drawn, relative to the others (huge arrays cost the most to send). */
@@ -628,6 +710,8 @@ export const WEIGHTS: Record<InputKind, number> = {
   'bad-header': 2,
   'bad-document': 3,
   'huge-first': 3,
+  'bad-token': 3,
+  'other-principal': 4,
 };
 
 export type { Mutation, JsonSchema };

@@ -135,6 +135,72 @@ function matches(item: Record<string, unknown>, filter: ListFilter): boolean {
   return true;
 }
 
+/** The codes of a GraphQL answer's errors. */
+function graphqlCodes(body: unknown): string[] {
+  if (!isRecord(body) || !Array.isArray(body.errors)) return [];
+  return body.errors.flatMap((e) => (isRecord(e) && isRecord(e.extensions) && typeof e.extensions.code === 'string' ? [e.extensions.code] : []));
+}
+
+/** The targets where any token with `ingest` may report reads (a consumer's, its own only). */
+const USAGE_TARGETS = new Set(['POST /v1/usage', 'mutation recordUsage']);
+
+/**
+ * Who may ask: a 401 carries `WWW-Authenticate`, a 403 names its rule, a 429 is the failed
+ * authentications' limit; a token that authenticates no one is a 401 before anything else
+ * is read (but on public routes, which never look at it, and answers the router gives
+ * before any route is found: 404, 414); no token is a 401 on write routes; the stranger
+ * team's token changes nothing but usage (see fuzzer.ts for what a consumer's may change).
+ */
+function judgeAuthentication(request: FuzzRequest, response: FuzzResponse, body: unknown, refused: boolean): Verdict | null {
+  const { status } = response;
+  const { expect } = request;
+  const graphql = request.api === 'graphql';
+  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  if (status === 401) {
+    if (error?.code !== 'UNAUTHORIZED') return { class: 'auth-shape', reason: `a 401 with code ${String(error?.code)}, not UNAUTHORIZED` };
+    if (!/^Bearer realm="depcat"/.test(String(response.headers['www-authenticate'] ?? '')))
+      return { class: 'auth-shape', reason: `a 401 without WWW-Authenticate: Bearer (${String(response.headers['www-authenticate'])})` };
+  }
+  if (status === 403 && !graphql && (error?.code !== 'FORBIDDEN' || !isRecord(error.details) || typeof error.details.rule !== 'string'))
+    return { class: 'auth-shape', reason: `a 403 that names no rule: ${JSON.stringify(error).slice(0, 300)}` };
+  if (status === 429 && error?.code !== 'RATE_LIMITED') return { class: 'auth-shape', reason: `a 429 with code ${String(error?.code)}` };
+  if (graphql && isRecord(body) && Array.isArray(body.errors)) {
+    const forbidden = body.errors.find(
+      (e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === 'FORBIDDEN' && !(isRecord(e.extensions.details) && typeof e.extensions.details.rule === 'string'),
+    );
+    if (forbidden) return { class: 'auth-shape', reason: `a FORBIDDEN error that names no rule: ${JSON.stringify(forbidden).slice(0, 300)}` };
+  }
+  const authRefusal = status === 401 || status === 429;
+  if (request.access === 'public') {
+    if (authRefusal) return { class: 'public-refused', reason: `a public route answered ${status}: it never looks at Authorization` };
+    return null;
+  }
+  // The router's answers, before any route (so any token) is looked at: no route (404), a
+  // path too long (414), a path that is not percent-encoded UTF-8 (400 naming params.path).
+  const badPath = issuesOf(request, body)?.some((i) => i.in === 'params' && i.field === 'path') === true;
+  const beforeRoute = status === 404 || status === 414 || (status === 400 && badPath);
+  const unauthenticated = expect.token === 'invalid' || (expect.token === 'missing' && request.access === 'write');
+  if (unauthenticated && !authRefusal && !beforeRoute)
+    return { class: 'not-401', reason: `${expect.token === 'missing' ? 'no token' : 'a token that authenticates no one'} answered ${status}, not 401` };
+  if (expect.token === 'missing' && graphql && request.write && !unauthenticated) {
+    if (!refused) return { class: 'accepted-anonymous', reason: `a mutation without a token was accepted (${status})` };
+    if (expect.onlyToken && status === 200 && !graphqlCodes(body).includes('UNAUTHENTICATED'))
+      return { class: 'not-401', reason: `a mutation without a token refused with ${JSON.stringify(graphqlCodes(body))}, not UNAUTHENTICATED` };
+  }
+  if (expect.principal === 'team' && (request.access === 'write' || (graphql && request.write)) && !USAGE_TARGETS.has(request.target)) {
+    if (!refused) return { class: 'accepted-forbidden', reason: `the stranger team's token was allowed a write (${status})` };
+    // Otherwise valid: refused for the token (403 naming its rule), or as the admin's would be
+    // in the store's present state, which the rules judge first and a team may read: an asset
+    // deprecated or gone, a stale If-Match, a body the domain refuses. Never a 401 or a 429.
+    const forToken = graphql
+      ? graphqlCodes(body).some((c) => ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PRECONDITION_FAILED', 'BAD_USER_INPUT'].includes(c))
+      : [403, 400, 404, 409, 412].includes(status);
+    if (expect.onlyToken && !forToken)
+      return { class: 'not-403', reason: `the stranger team's write was refused with ${status} ${graphql ? JSON.stringify(graphqlCodes(body)) : String(error?.code)}, not 403` };
+  }
+  return null;
+}
+
 /** Judges one answer; null when it is right. */
 export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | null {
   const { status } = response;
@@ -180,6 +246,8 @@ export function judge(request: FuzzRequest, response: FuzzResponse): Verdict | n
 
   const refused = isRefusal(request, response);
   const code = isRecord(body) && isRecord(body.error) ? body.error.code : undefined;
+  const auth = judgeAuthentication(request, response, body, refused);
+  if (auth) return auth;
   const issues = issuesOf(request, body);
   const invalidInput =
     (status === 400 && code === 'INVALID_INPUT') ||

@@ -1,6 +1,9 @@
+import type { RouteAccess } from '../../src/http/authentication.js';
+
 /** JSON values, and where one value sits inside another. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Segment = string | number;
+export type { RouteAccess };
 export type Location = 'body' | 'query' | 'params' | 'headers';
 
 /**
@@ -26,6 +29,8 @@ export const INPUT_KINDS = [
   'bad-header',
   'bad-document',
   'huge-first',
+  'bad-token',
+  'other-principal',
 ] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
 
@@ -44,6 +49,16 @@ export interface Expectation {
   filter?: ListFilter;
   /** An out-of-range number: the message must give the range, not only "must be a whole number". */
   range?: string;
+  /**
+   * The request carries no token (`missing`) or one that authenticates no one (`invalid`):
+   * an invalid one is a 401 on every route but public ones, before anything else is read;
+   * a missing one is a 401 on write routes (a GraphQL mutation: UNAUTHENTICATED).
+   */
+  token?: 'missing' | 'invalid';
+  /** The request authenticates as a principal other than the admin (see catalog.ts). */
+  principal?: 'team' | 'consumer';
+  /** The request was otherwise valid (the token is all that changed): a refusal must be for the token. */
+  onlyToken?: boolean;
 }
 
 /** The filters of the asset list (REST query, GraphQL `filter`). */
@@ -69,6 +84,8 @@ export interface FuzzRequest {
   payload?: string | Buffer;
   /** May it change the store when accepted? (Refused, it never may.) */
   write: boolean;
+  /** What the route asks of its caller (its `config.access`; GraphQL's is `service`). */
+  access: RouteAccess;
   expect: Expectation;
   /** Identities an accepted (or, for access checks, refused) answer may record reads for. */
   readers?: string[];

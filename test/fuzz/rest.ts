@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import { isTokenSecret } from '../../src/domain/token-secret.js';
+import { ADMIN_AUTH } from '../helpers/test-app.js';
 import { fitItems, fitToKind, type Catalog } from './catalog.js';
 import { bodyText, type Draft } from './draft.js';
-import { MUTATIONS, WEIGHTS, type MutationContext } from './mutations.js';
-import { INPUT_KINDS, isObject, type FuzzRequest, type Json, type ListFilter } from './request.js';
+import { MUTATIONS, WEIGHTS, withBadTokens, type MutationContext } from './mutations.js';
+import { INPUT_KINDS, isObject, type FuzzRequest, type Json, type ListFilter, type RouteAccess } from './request.js';
 import { validValue, withoutAbsent, type JsonSchema } from './values.js';
 
 /** One operation of the OpenAPI document, as the generators need it. */
@@ -13,8 +15,10 @@ export interface RestOperation {
   params: Record<string, JsonSchema>;
   query: Record<string, { schema: JsonSchema; required: boolean }>;
   body?: { mediaType: string; schema: JsonSchema; required: boolean };
-  /** Headers it reads, from its description: `X-Actor` on writes, `If-Match`, `Authorization: Bearer`. */
+  /** Headers it reads: `Authorization` and `X-Actor` on every route but public ones, `If-Match` from its description. */
   headers: string[];
+  /** What the route asks of its caller (its declared `config.access`). */
+  access: RouteAccess;
 }
 
 interface OpenApiDocument {
@@ -26,14 +30,18 @@ interface OpenApiOperation {
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
 }
 
-/** Every operation of the document the app serves. */
-export function restOperations(doc: OpenApiDocument): RestOperation[] {
+/**
+ * Every operation of the document the app serves, with the access its route declared
+ * (`accessOf(method, path)`, the path as the document writes it).
+ */
+export function restOperations(doc: OpenApiDocument, accessOf: (method: string, path: string) => RouteAccess): RestOperation[] {
   return Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
       const parameters = op.parameters ?? [];
       const [mediaType, content] = Object.entries(op.requestBody?.content ?? {})[0] ?? [];
       const upper = method.toUpperCase() as FuzzRequest['method'];
       const description = op.description ?? '';
+      const access = accessOf(upper, path);
       return {
         target: `${upper} ${path}`,
         method: upper,
@@ -43,11 +51,9 @@ export function restOperations(doc: OpenApiDocument): RestOperation[] {
           parameters.filter((p) => p.in === 'query').map((p) => [p.name, { schema: p.schema, required: p.required === true }]),
         ),
         body: content ? { mediaType: mediaType, schema: content.schema, required: op.requestBody?.required === true && !content.schema.nullable } : undefined,
-        headers: [
-          ...(upper !== 'GET' ? ['x-actor'] : []),
-          ...(/If-Match/.test(description) ? ['if-match'] : []),
-          ...(/Authorization: Bearer/.test(description) ? ['authorization'] : []),
-        ],
+        // Authentication reads Authorization and X-Actor (onBehalfOf) on every route but public ones.
+        headers: [...(access !== 'public' ? ['authorization', 'x-actor'] : []), ...(/If-Match/.test(description) ? ['if-match'] : [])],
+        access,
       };
     }),
   );
@@ -90,11 +96,13 @@ function baseDraft(op: RestOperation, catalog: Catalog): fc.Arbitrary<Draft> {
     { 'x-actor': fc.constantFrom('fuzzer', 'ops-bot'), 'if-match': fc.constantFrom('*', '1') },
     { requiredKeys: [] },
   );
+  const accessCheck = op.target === 'POST /v1/access-check';
   return fc.tuple(paramsArbitrary(op, catalog), query, body, headers).map(([params, q, b, h]) => {
     const draft: Draft = {
       api: 'rest',
       target: op.target,
       write: op.method !== 'GET',
+      access: op.access,
       kind: 'valid',
       what: 'a valid request',
       params,
@@ -104,19 +112,20 @@ function baseDraft(op: RestOperation, catalog: Catalog): fc.Arbitrary<Draft> {
       body: b === undefined ? undefined : fitBody(params, b, catalog),
       bodySchema,
       ndjson,
-      // Only the writes the history records name their actor (not keys, usage or notice retries).
-      readsActor: op.method !== 'GET' && /^\/v1\/(batch$|import$|assets\/\{kind\})/.test(op.path),
+      // X-Actor is read (as onBehalfOf) with the token, on every route but public ones.
+      readsActor: op.access !== 'public',
       headerSlots: op.headers,
-      headers: Object.fromEntries(Object.entries(h).filter(([k]) => op.headers.includes(k))),
+      // The admin token by default: the token mutations (bad-token, other-principal) replace it.
+      headers: { ...Object.fromEntries(Object.entries(h).filter(([k]) => op.headers.includes(k))), ...ADMIN_AUTH },
       raw: [],
       expect: {},
     };
     if (draft.query.force === 'true' && !draft.query.reason) draft.query.reason = 'fuzz';
-    if (op.headers.includes('authorization') && isObject(draft.body) && String(draft.body.consumer ?? '').startsWith('dck_')) {
-      // A key goes in the header, never in the body (a 400 by design).
+    if (accessCheck && isObject(draft.body) && isTokenSecret(String(draft.body.consumer ?? ''))) {
+      // A token goes in the header: in the body, beside another token, it is a 400 by design.
+      // Sent as the token, the check is the consumer's own, and the body's consumer is ignored.
       draft.headers.authorization = `Bearer ${draft.body.consumer}`;
-      const { consumer: _, ...rest } = draft.body;
-      draft.body = rest;
+      draft.expect = { ...draft.expect, principal: 'consumer' };
     }
     return draft;
   });
@@ -174,6 +183,7 @@ function toRequest(op: RestOperation, draft: Draft): FuzzRequest {
     headers,
     payload,
     write: draft.write,
+    access: draft.access,
     expect,
     readers: readersOf(draft),
   };
@@ -197,7 +207,8 @@ export function readersOf(draft: Draft): string[] {
     else if (isObject(node)) for (const [k, v] of Object.entries(node)) walk(v, k);
   };
   walk(draft.body, '');
-  if (draft.headers.authorization) found.push('app');
+  // consumer:app's token reports and checks as itself, whatever the body names.
+  if (draft.expect.principal === 'consumer') found.push('app', 'consumer:app');
   return found;
 }
 
@@ -214,7 +225,7 @@ export function restRequests(op: RestOperation, catalog: Catalog): fc.Arbitrary<
       const mutation = MUTATIONS[kind]?.(draft, ctx);
       if (mutation) options.push({ weight: WEIGHTS[kind], arbitrary: mutation });
     }
-    return fc.oneof(...options).map((d) => toRequest(op, d));
+    return withBadTokens(options).map((d) => toRequest(op, d));
   });
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { FINDING_TYPES, SEVERITIES } from '../../src/domain/finding.js';
-import { KINDS, WEBHOOK, type Catalog } from './catalog.js';
+import { KINDS, STRANGER_TEAM, WEBHOOK, type Catalog } from './catalog.js';
 import { isObject, type Json, type Segment } from './request.js';
 
 /** The part of JSON Schema (as the OpenAPI document writes it) the generators read. */
@@ -83,11 +83,16 @@ function hinted(schema: JsonSchema, trail: readonly string[], ctx: ValueContext)
       case 'replacedBy':
         return fc.constantFrom(...catalog.existing);
       case 'consumer':
+        // A token is a consumer's by its name (`app` for `consumer:app`).
+        if (/\/v1\/tokens/.test(target)) return fc.constantFrom(...catalog.names.consumer);
         return /notification/i.test(target)
           ? fc.constantFrom(...catalog.names.consumer.map((n) => `consumer:${n}`))
           : fc.nat().map((i) => catalog.identities[i % catalog.identities.length]);
       case 'owner':
         return fc.constantFrom(...catalog.owners);
+      case 'team':
+        // (A team is an owner; the stranger team owns nothing, and its token may not make tokens.)
+        return fc.constantFrom(...catalog.owners, STRANGER_TEAM);
       case 'tag':
       case 'tags':
       case 'platforms':
