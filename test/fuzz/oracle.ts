@@ -156,14 +156,18 @@ function judgeAuthentication(request: FuzzRequest, response: FuzzResponse, body:
   const { expect } = request;
   const graphql = request.api === 'graphql';
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  // On /graphql an authentication refusal comes in GraphQL's shape (its status kept):
+  // UNAUTHENTICATED for a 401, RATE_LIMITED for a 429.
+  const code = graphql ? graphqlCodes(body)[0] : error?.code;
   if (status === 401) {
-    if (error?.code !== 'UNAUTHORIZED') return { class: 'auth-shape', reason: `a 401 with code ${String(error?.code)}, not UNAUTHORIZED` };
+    const expected = graphql ? 'UNAUTHENTICATED' : 'UNAUTHORIZED';
+    if (code !== expected) return { class: 'auth-shape', reason: `a 401 with code ${String(code)}, not ${expected}` };
     if (!/^Bearer realm="depcat"/.test(String(response.headers['www-authenticate'] ?? '')))
       return { class: 'auth-shape', reason: `a 401 without WWW-Authenticate: Bearer (${String(response.headers['www-authenticate'])})` };
   }
   if (status === 403 && !graphql && (error?.code !== 'FORBIDDEN' || !isRecord(error.details) || typeof error.details.rule !== 'string'))
     return { class: 'auth-shape', reason: `a 403 that names no rule: ${JSON.stringify(error).slice(0, 300)}` };
-  if (status === 429 && error?.code !== 'RATE_LIMITED') return { class: 'auth-shape', reason: `a 429 with code ${String(error?.code)}` };
+  if (status === 429 && code !== 'RATE_LIMITED') return { class: 'auth-shape', reason: `a 429 with code ${String(code)}` };
   if (graphql && isRecord(body) && Array.isArray(body.errors)) {
     const forbidden = body.errors.find(
       (e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === 'FORBIDDEN' && !(isRecord(e.extensions.details) && typeof e.extensions.details.rule === 'string'),

@@ -51,8 +51,13 @@ export function restOperations(doc: OpenApiDocument, accessOf: (method: string, 
           parameters.filter((p) => p.in === 'query').map((p) => [p.name, { schema: p.schema, required: p.required === true }]),
         ),
         body: content ? { mediaType: mediaType, schema: content.schema, required: op.requestBody?.required === true && !content.schema.nullable } : undefined,
-        // Authentication reads Authorization and X-Actor (onBehalfOf) on every route but public ones.
-        headers: [...(access !== 'public' ? ['authorization', 'x-actor'] : []), ...(/If-Match/.test(description) ? ['if-match'] : [])],
+        // Authentication reads Authorization on every route but public ones, and X-Actor
+        // (onBehalfOf) on write routes, which may record it.
+        headers: [
+          ...(access !== 'public' ? ['authorization'] : []),
+          ...(access === 'write' ? ['x-actor'] : []),
+          ...(/If-Match/.test(description) ? ['if-match'] : []),
+        ],
         access,
       };
     }),
@@ -112,8 +117,8 @@ function baseDraft(op: RestOperation, catalog: Catalog): fc.Arbitrary<Draft> {
       body: b === undefined ? undefined : fitBody(params, b, catalog),
       bodySchema,
       ndjson,
-      // X-Actor is read (as onBehalfOf) with the token, on every route but public ones.
-      readsActor: op.access !== 'public',
+      // X-Actor is read (as onBehalfOf) with the token, on write routes.
+      readsActor: op.access === 'write',
       headerSlots: op.headers,
       // The admin token by default: the token mutations (bad-token, other-principal) replace it.
       headers: { ...Object.fromEntries(Object.entries(h).filter(([k]) => op.headers.includes(k))), ...ADMIN_AUTH },
