@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './helpers/test-app.js';
+import type { RuleName } from '../src/domain/policy.js';
 
 /**
  * Who may change what, on every write path of both APIs (issue 13). Every route of the
@@ -14,14 +15,8 @@ import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './helpers/test-app
 const PRINCIPALS = ['none', 'bad', 'revoked', 'expired', 'other-team', 'own-team', 'consumer', 'admin'] as const;
 type PrincipalName = (typeof PRINCIPALS)[number];
 
-type Rule =
-  | 'scope'
-  | 'team-owns-asset'
-  | 'team-creates-own'
-  | 'owner-change-needs-admin'
-  | 'consumer-writes-itself'
-  | 'consumer-reports-itself'
-  | 'admin-only';
+/** The rules a 403 may name, but the one a missing token gets (a 401). */
+type Rule = Exclude<RuleName, 'token-required'>;
 
 /** A success status (2xx), 401, or the rule a 403 must name. */
 type Outcome = number | Rule;
