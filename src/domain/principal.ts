@@ -46,12 +46,6 @@ export function actorOf(caller: Caller): Actor {
   return { actor: name, onBehalfOf: caller.onBehalfOf };
 }
 
-/** What maintenance and tests write with: every check passes, and the history names `name`. */
-export const systemCaller = (name = 'system'): Caller => ({
-  principal: { type: 'admin', name, tokenId: null, scopes: SCOPES },
-  onBehalfOf: null,
-});
-
 /** The scopes each principal may be given: only an admin may hold `admin`. */
 export const SCOPES_OF: Record<PrincipalType, readonly Scope[]> = {
   admin: SCOPES,
